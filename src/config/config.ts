@@ -1,0 +1,70 @@
+/**
+ * Configuration: defaults, then a JSON config file (--config or SESSIONWISE_CONFIG), then
+ * environment variables (PORT, HOST, DATA_DIR, ...), then command-line flags.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+export const ConfigSchema = Type.Object(
+  {
+    host: Type.String({ default: '127.0.0.1', description: 'Address the HTTP server binds to.' }),
+    port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080, description: 'HTTP port (0 picks a free one).' }),
+    dataDir: Type.String({ minLength: 1, default: './data', description: 'Event log, catalog and checkpoints.' }),
+    partitions: Type.Integer({ minimum: 1, maximum: 1024, default: 8, description: 'Event log partitions (fixed once a data dir exists).' }),
+    sessionGapMinutes: Type.Number({ exclusiveMinimum: 0, default: 30, description: 'Inactivity that ends a session.' }),
+    allowedLatenessSeconds: Type.Number({ minimum: 0, default: 120, description: 'How far behind the newest event time an event may arrive and still count.' }),
+    checkpointIntervalSeconds: Type.Number({ exclusiveMinimum: 0, default: 30, description: 'How often the feature state is checkpointed.' }),
+    freshnessWaitMs: Type.Integer({ minimum: 0, maximum: 30_000, default: 2000, description: 'Longest a request with `after` waits for the processor.' }),
+    logLevel: Type.Union([Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug'), Type.Literal('silent')], { default: 'info' }),
+    adminToken: Type.Optional(Type.String({ minLength: 16, description: 'Bearer token required by /v1/admin/* when set.' })),
+    syncWrites: Type.Boolean({ default: true, description: 'fsync the event log before acknowledging (turn off only for throwaway data).' }),
+  },
+  { additionalProperties: false },
+);
+export type Config = Static<typeof ConfigSchema>;
+
+const check = TypeCompiler.Compile(ConfigSchema);
+
+const ENV: Array<[keyof Config, string, (v: string) => unknown]> = [
+  ['host', 'HOST', String],
+  ['port', 'PORT', Number],
+  ['dataDir', 'DATA_DIR', String],
+  ['partitions', 'PARTITIONS', Number],
+  ['sessionGapMinutes', 'SESSION_GAP_MINUTES', Number],
+  ['allowedLatenessSeconds', 'ALLOWED_LATENESS_SECONDS', Number],
+  ['checkpointIntervalSeconds', 'CHECKPOINT_INTERVAL_SECONDS', Number],
+  ['logLevel', 'LOG_LEVEL', String],
+  ['adminToken', 'ADMIN_TOKEN', String],
+  ['syncWrites', 'SYNC_WRITES', (v) => v !== 'false' && v !== '0'],
+];
+
+export function defaults(): Config {
+  const out: Record<string, unknown> = {};
+  for (const [key, schema] of Object.entries(ConfigSchema.properties)) if ('default' in schema) out[key] = schema.default;
+  return out as Config;
+}
+
+export function loadConfig(options: { file?: string; env?: NodeJS.ProcessEnv; overrides?: Partial<Config> } = {}): Config {
+  const env = options.env ?? process.env;
+  const merged: Record<string, unknown> = { ...defaults() };
+  const file = options.file ?? env.SESSIONWISE_CONFIG;
+  if (file) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(resolve(file), 'utf8'));
+    } catch (error) {
+      throw new Error(`config file ${file}: ${(error as Error).message}`);
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error(`config file ${file}: must hold a JSON object`);
+    Object.assign(merged, parsed);
+  }
+  for (const [key, name, parse] of ENV) if (env[name] !== undefined && env[name] !== '') merged[key] = parse(env[name]!);
+  for (const [key, value] of Object.entries(options.overrides ?? {})) if (value !== undefined) merged[key] = value;
+  if (!check.Check(merged)) {
+    const e = check.Errors(merged).First();
+    throw new Error(`invalid configuration at ${e?.path ?? '/'}: ${e?.message ?? 'does not match'} (got ${JSON.stringify(e?.value)})`);
+  }
+  return merged;
+}

@@ -1,0 +1,54 @@
+/**
+ * The FeatureStore port: the processor applies batches of log entries together with the log
+ * position they lead to; the recommender reads the features of one request. The memory store
+ * (checkpointed to DATA_DIR) and the Redis store are two adapters of this interface.
+ */
+import type { LoggedEvent } from '../events/logged.ts';
+import type { LogEntry, Positions } from '../log/event-log.ts';
+import type { ContextQuery, Counters } from './memory/feature-state.ts';
+import type { ItemCounts } from './memory/item-stats.ts';
+import type { SessionView } from './memory/session-table.ts';
+import type { UserProfile } from './memory/user-profiles.ts';
+
+export interface ApplyReport {
+  applied: number;
+  duplicates: number;
+  /** Entries past the watermark: the processor routes them to the late topic. */
+  late: LogEntry<LoggedEvent>[];
+}
+
+/** What one recommendation request may read; item and category ids are interned numbers. */
+export interface FeatureReader {
+  session(query: ContextQuery): SessionView | undefined;
+  userProfile(userId: string): UserProfile | undefined;
+  neighbours(item: number): ReadonlyMap<number, number> | undefined;
+  /** Items by trending score, then by popularity, best first. */
+  trending(limit: number): number[];
+  popular(limit: number): number[];
+  itemId(item: number): string;
+  itemIndex(itemId: string): number | undefined;
+  categoryName(category: number): string;
+}
+
+export interface FeatureStoreStats {
+  counters: Counters;
+  activeSessions: number;
+  items: number;
+  users: number;
+  sessionBytes: number;
+  watermark: number;
+}
+
+export interface FeatureStore {
+  /** Next log offset to apply, per partition, as stored with the state. */
+  positions(): Promise<Positions>;
+  /** Applies consecutive entries of one partition and stores the position after them, as one atomic step. */
+  applyBatch(partition: number, entries: LogEntry<LoggedEvent>[]): Promise<ApplyReport>;
+  reader(query: ContextQuery): Promise<FeatureReader>;
+  itemCounts(itemId: string): Promise<ItemCounts | undefined>;
+  forgetUser(userId: string): Promise<void>;
+  /** Periodic upkeep: expire ended sessions, checkpoint when due. */
+  maintain(): Promise<void>;
+  stats(): FeatureStoreStats;
+  close(): Promise<void>;
+}

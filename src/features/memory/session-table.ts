@@ -1,0 +1,315 @@
+/**
+ * Per-session features in fixed-size slots of chunked typed arrays (about 150 bytes a session,
+ * plus 24 in the key table), so a million live sessions fit in a few hundred megabytes and a
+ * checkpoint is a handful of buffer copies. Slots of ended sessions are recycled.
+ *
+ * A slot holds: start and last event time, the session number within its context, the event
+ * count, dwell and max scroll, the price range of viewed items, the last RECENT_ITEMS items
+ * (a ring, item ids interned), the cart (CART_ITEMS), and a recency-weighted interest over up
+ * to CATEGORY_SLOTS categories.
+ */
+import { HashTable52, type HashTableSnapshot } from './hash-table.ts';
+
+export const RECENT_ITEMS = 12;
+export const CART_ITEMS = 6;
+export const CATEGORY_SLOTS = 4;
+
+const CHUNK_BITS = 14;
+const CHUNK = 1 << CHUNK_BITS;
+const MASK = CHUNK - 1;
+
+// Uint32 layout: ids are stored +1 so that 0 means empty.
+const U_SEQ = 0;
+const U_EVENTS = 1;
+const U_DWELL = 2;
+const U_ITEM_PUSHES = 3;
+const U_ITEMS = 4;
+const U_CART = U_ITEMS + RECENT_ITEMS;
+const U_CATS = U_CART + CART_ITEMS;
+const U_FIELDS = U_CATS + CATEGORY_SLOTS;
+// Float64 layout.
+const D_START = 0;
+const D_LAST = 1;
+const D_FIELDS = 2;
+// Float32 layout.
+const F_PRICE_MIN = 0;
+const F_PRICE_MAX = 1;
+const F_SCROLL = 2;
+const F_CAT_W = 3;
+const F_FIELDS = F_CAT_W + CATEGORY_SLOTS;
+
+export const SESSION_SLOT_BYTES = U_FIELDS * 4 + D_FIELDS * 8 + F_FIELDS * 4;
+
+/** Half-life of in-session category interest, in event time. */
+const INTEREST_HALF_LIFE_MS = 10 * 60_000;
+
+export interface SessionView {
+  seq: number;
+  startTime: number;
+  lastTime: number;
+  events: number;
+  dwellMs: number;
+  maxScroll: number;
+  priceMin: number | undefined;
+  priceMax: number | undefined;
+  /** Interned item ids, most recent first. */
+  recentItems: number[];
+  cart: number[];
+  /** Interned category ids with their recency-weighted interest at lastTime, strongest first. */
+  interests: Array<{ category: number; weight: number }>;
+}
+
+export interface SessionTableSnapshot {
+  index: HashTableSnapshot;
+  u32: Uint32Array[];
+  f64: Float64Array[];
+  f32: Float32Array[];
+  free: number[];
+  slots: number;
+}
+
+export class SessionTable {
+  private index = new HashTable52(1 << 12);
+  private u32: Uint32Array[] = [];
+  private f64: Float64Array[] = [];
+  private f32: Float32Array[] = [];
+  private free: number[] = [];
+  private slots = 0;
+
+  get size(): number {
+    return this.index.size;
+  }
+
+  /** Bytes held by the table, for the memory benchmark and metrics. */
+  get byteLength(): number {
+    return this.index.byteLength + this.u32.length * CHUNK * SESSION_SLOT_BYTES + this.free.length * 8;
+  }
+
+  slotOf(key: number): number | undefined {
+    return this.index.get(key);
+  }
+
+  /** Creates an empty session for `key` at `time` and returns its slot. */
+  create(key: number, time: number, seq: number): number {
+    const slot = this.free.pop() ?? this.grow();
+    const u = this.u32[slot >>> CHUNK_BITS]!;
+    const d = this.f64[slot >>> CHUNK_BITS]!;
+    const f = this.f32[slot >>> CHUNK_BITS]!;
+    const i = slot & MASK;
+    u.fill(0, i * U_FIELDS, (i + 1) * U_FIELDS);
+    f.fill(0, i * F_FIELDS, (i + 1) * F_FIELDS);
+    u[i * U_FIELDS + U_SEQ] = seq;
+    d[i * D_FIELDS + D_START] = time;
+    d[i * D_FIELDS + D_LAST] = time;
+    f[i * F_FIELDS + F_PRICE_MIN] = Number.NaN;
+    f[i * F_FIELDS + F_PRICE_MAX] = Number.NaN;
+    this.index.set(key, slot);
+    return slot;
+  }
+
+  remove(key: number): void {
+    const slot = this.index.get(key);
+    if (slot === undefined) return;
+    this.index.delete(key);
+    this.free.push(slot);
+  }
+
+  /** Moves a session to another key (identify: an anonymous session becomes the user's). */
+  rekey(from: number, to: number): void {
+    const slot = this.index.get(from);
+    if (slot === undefined) return;
+    this.index.delete(from);
+    this.index.set(to, slot);
+  }
+
+  forEach(fn: (key: number, slot: number) => void): void {
+    this.index.forEach(fn);
+  }
+
+  startTime(slot: number): number {
+    return this.f64[slot >>> CHUNK_BITS]![(slot & MASK) * D_FIELDS + D_START]!;
+  }
+
+  lastTime(slot: number): number {
+    return this.f64[slot >>> CHUNK_BITS]![(slot & MASK) * D_FIELDS + D_LAST]!;
+  }
+
+  seq(slot: number): number {
+    return this.u32[slot >>> CHUNK_BITS]![(slot & MASK) * U_FIELDS + U_SEQ]!;
+  }
+
+  /** Records activity at `time`: event count, first/last time, and decays category interest. */
+  touch(slot: number, time: number): void {
+    const c = slot >>> CHUNK_BITS;
+    const i = slot & MASK;
+    const d = this.f64[c]!;
+    const last = d[i * D_FIELDS + D_LAST]!;
+    if (time > last) {
+      const f = this.f32[c]!;
+      const decay = Math.pow(0.5, (time - last) / INTEREST_HALF_LIFE_MS);
+      for (let k = 0; k < CATEGORY_SLOTS; k++) f[i * F_FIELDS + F_CAT_W + k]! *= decay;
+      d[i * D_FIELDS + D_LAST] = time;
+    }
+    if (time < d[i * D_FIELDS + D_START]!) d[i * D_FIELDS + D_START] = time;
+    this.u32[c]![i * U_FIELDS + U_EVENTS]!++;
+  }
+
+  pushItem(slot: number, item: number): void {
+    const u = this.u32[slot >>> CHUNK_BITS]!;
+    const base = (slot & MASK) * U_FIELDS;
+    const n = u[base + U_ITEM_PUSHES]!;
+    u[base + U_ITEMS + (n % RECENT_ITEMS)] = item + 1;
+    u[base + U_ITEM_PUSHES] = n + 1;
+  }
+
+  /** Most recent items first, at most `limit`. */
+  recentItems(slot: number, limit = RECENT_ITEMS): number[] {
+    const u = this.u32[slot >>> CHUNK_BITS]!;
+    const base = (slot & MASK) * U_FIELDS;
+    const n = u[base + U_ITEM_PUSHES]!;
+    const out: number[] = [];
+    for (let k = 1; k <= Math.min(n, RECENT_ITEMS, limit); k++) out.push(u[base + U_ITEMS + ((n - k) % RECENT_ITEMS)]! - 1);
+    return out;
+  }
+
+  addToCart(slot: number, item: number): void {
+    const u = this.u32[slot >>> CHUNK_BITS]!;
+    const base = (slot & MASK) * U_FIELDS + U_CART;
+    let empty = -1;
+    for (let k = 0; k < CART_ITEMS; k++) {
+      const v = u[base + k]!;
+      if (v === item + 1) return;
+      if (v === 0 && empty < 0) empty = k;
+    }
+    if (empty < 0) {
+      // Full: the oldest entry (slot 0) leaves, the rest shift down.
+      u.copyWithin(base, base + 1, base + CART_ITEMS);
+      empty = CART_ITEMS - 1;
+    }
+    u[base + empty] = item + 1;
+  }
+
+  removeFromCart(slot: number, item: number): void {
+    const u = this.u32[slot >>> CHUNK_BITS]!;
+    const base = (slot & MASK) * U_FIELDS + U_CART;
+    for (let k = 0; k < CART_ITEMS; k++) if (u[base + k] === item + 1) u[base + k] = 0;
+  }
+
+  cart(slot: number): number[] {
+    const u = this.u32[slot >>> CHUNK_BITS]!;
+    const base = (slot & MASK) * U_FIELDS + U_CART;
+    const out: number[] = [];
+    for (let k = 0; k < CART_ITEMS; k++) if (u[base + k]! > 0) out.push(u[base + k]! - 1);
+    return out;
+  }
+
+  clearCart(slot: number): void {
+    const base = (slot & MASK) * U_FIELDS + U_CART;
+    this.u32[slot >>> CHUNK_BITS]!.fill(0, base, base + CART_ITEMS);
+  }
+
+  addDwell(slot: number, ms: number): void {
+    const u = this.u32[slot >>> CHUNK_BITS]!;
+    const at = (slot & MASK) * U_FIELDS + U_DWELL;
+    u[at] = Math.min(0xffffffff, u[at]! + ms);
+  }
+
+  observeScroll(slot: number, depth: number): void {
+    const f = this.f32[slot >>> CHUNK_BITS]!;
+    const at = (slot & MASK) * F_FIELDS + F_SCROLL;
+    if (depth > f[at]!) f[at] = depth;
+  }
+
+  observePrice(slot: number, price: number): void {
+    const f = this.f32[slot >>> CHUNK_BITS]!;
+    const base = (slot & MASK) * F_FIELDS;
+    if (!(price >= f[base + F_PRICE_MIN]!)) f[base + F_PRICE_MIN] = price;
+    if (!(price <= f[base + F_PRICE_MAX]!)) f[base + F_PRICE_MAX] = price;
+  }
+
+  /** Adds `weight` of interest in a category; a new category replaces the weakest slot. */
+  addInterest(slot: number, category: number, weight: number): void {
+    const c = slot >>> CHUNK_BITS;
+    const u = this.u32[c]!;
+    const f = this.f32[c]!;
+    const ub = (slot & MASK) * U_FIELDS + U_CATS;
+    const fb = (slot & MASK) * F_FIELDS + F_CAT_W;
+    let empty = -1;
+    let weakest = 0;
+    for (let k = 0; k < CATEGORY_SLOTS; k++) {
+      const held = u[ub + k]!;
+      if (held === category + 1) {
+        f[fb + k]! += weight;
+        return;
+      }
+      if (held === 0) {
+        if (empty < 0) empty = k;
+      } else if (f[fb + k]! < f[fb + weakest]!) {
+        weakest = k;
+      }
+    }
+    if (empty >= 0) weakest = empty;
+    u[ub + weakest] = category + 1;
+    f[fb + weakest] = weight;
+  }
+
+  view(slot: number): SessionView {
+    const c = slot >>> CHUNK_BITS;
+    const i = slot & MASK;
+    const u = this.u32[c]!;
+    const d = this.f64[c]!;
+    const f = this.f32[c]!;
+    const interests: SessionView['interests'] = [];
+    for (let k = 0; k < CATEGORY_SLOTS; k++) {
+      const cat = u[i * U_FIELDS + U_CATS + k]!;
+      if (cat > 0) interests.push({ category: cat - 1, weight: f[i * F_FIELDS + F_CAT_W + k]! });
+    }
+    interests.sort((a, b) => b.weight - a.weight);
+    const priceMin = f[i * F_FIELDS + F_PRICE_MIN]!;
+    const priceMax = f[i * F_FIELDS + F_PRICE_MAX]!;
+    return {
+      seq: u[i * U_FIELDS + U_SEQ]!,
+      startTime: d[i * D_FIELDS + D_START]!,
+      lastTime: d[i * D_FIELDS + D_LAST]!,
+      events: u[i * U_FIELDS + U_EVENTS]!,
+      dwellMs: u[i * U_FIELDS + U_DWELL]!,
+      maxScroll: f[i * F_FIELDS + F_SCROLL]!,
+      priceMin: Number.isNaN(priceMin) ? undefined : priceMin,
+      priceMax: Number.isNaN(priceMax) ? undefined : priceMax,
+      recentItems: this.recentItems(slot),
+      cart: this.cart(slot),
+      interests,
+    };
+  }
+
+  private grow(): number {
+    if ((this.slots & MASK) === 0) {
+      this.u32.push(new Uint32Array(CHUNK * U_FIELDS));
+      this.f64.push(new Float64Array(CHUNK * D_FIELDS));
+      this.f32.push(new Float32Array(CHUNK * F_FIELDS));
+    }
+    return this.slots++;
+  }
+
+  snapshot(): SessionTableSnapshot {
+    return {
+      index: this.index.snapshot(),
+      u32: this.u32,
+      f64: this.f64,
+      f32: this.f32,
+      free: this.free,
+      slots: this.slots,
+    };
+  }
+
+  static restore(s: SessionTableSnapshot): SessionTable {
+    const t = new SessionTable();
+    t.index = HashTable52.restore(s.index);
+    t.u32 = s.u32;
+    t.f64 = s.f64;
+    t.f32 = s.f32;
+    t.free = s.free;
+    t.slots = s.slots;
+    return t;
+  }
+}

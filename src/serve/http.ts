@@ -1,0 +1,45 @@
+/** Builds the Fastify server with every route of the embedded system. */
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import { collectorRoutes, parseJsonBody } from '../ingest/routes.ts';
+import { createMetrics } from '../ops/metrics.ts';
+import { opsRoutes } from '../ops/routes.ts';
+import type { System } from '../system.ts';
+import { servingRoutes } from './routes.ts';
+
+/** Bodies up to this size are read whole so that an oversized batch can still be kept for inspection. */
+const READ_LIMIT_BYTES = 8 * 1024 * 1024;
+
+export async function createHttpServer(system: System): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: system.config.logLevel === 'silent' ? false : { level: system.config.logLevel },
+    // Per-request log lines would cost more than a recommendation; metrics cover requests.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: READ_LIMIT_BYTES,
+    ajv: { customOptions: { coerceTypes: true, removeAdditional: false, useDefaults: true } },
+  });
+  // sendBeacon posts text/plain to avoid a CORS preflight; both are parsed as JSON.
+  app.removeContentTypeParser(['application/json', 'text/plain']);
+  app.addContentTypeParser(['application/json', 'text/plain'], { parseAs: 'buffer' }, (_request, body, done) => done(null, parseJsonBody(body as Buffer)));
+
+  app.setErrorHandler((error: { statusCode?: number; message: string; code?: string }, request, reply) => {
+    const status = error.statusCode ?? 500;
+    if (status >= 500) request.log.error(error);
+    const message = error.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? `body is over ${READ_LIMIT_BYTES} bytes; the limit is 1 MB a batch` : error.message;
+    return reply.code(status).send({ error: message });
+  });
+
+  const admin = system.config.adminToken;
+  if (admin) {
+    app.addHook('onRequest', async (request, reply) => {
+      if (request.url.startsWith('/v1/admin/') && request.headers.authorization !== `Bearer ${admin}`) {
+        return reply.code(401).send({ error: 'admin endpoints need Authorization: Bearer <ADMIN_TOKEN>' });
+      }
+    });
+  }
+
+  const metrics = createMetrics(system.store);
+  collectorRoutes(app, system.collector, metrics);
+  servingRoutes(app, system, metrics);
+  opsRoutes(app, system, metrics);
+  return app;
+}

@@ -1,0 +1,138 @@
+/**
+ * The processor loop: consumes the events topic from the positions stored with the feature
+ * state, applies each batch, routes late events to the late topic, and wakes requests waiting
+ * to read their own writes.
+ */
+import type { LoggedEvent } from '../events/logged.ts';
+import type { FeatureStore } from '../features/feature-store.ts';
+import type { EventLog, LogConsumer, Positions } from '../log/event-log.ts';
+
+export interface ProcessorOptions {
+  maintainIntervalMs?: number;
+  onFatal?: (error: unknown) => void;
+}
+
+interface Waiter {
+  need: Positions;
+  done: (fresh: boolean) => void;
+  timer: NodeJS.Timeout;
+}
+
+export class StreamProcessor {
+  private consumer: LogConsumer | undefined;
+  private maintainTimer: NodeJS.Timeout | undefined;
+  private applied: Positions = [];
+  private waiters = new Set<Waiter>();
+  private recoveryTarget: Positions = [];
+  private recovered = false;
+  private readyListeners: Array<() => void> = [];
+
+  constructor(
+    private readonly log: EventLog,
+    private readonly store: FeatureStore,
+    private readonly options: ProcessorOptions = {},
+  ) {}
+
+  /** Starts consuming; the returned promise resolves once the log tail present at start is applied (recovery). */
+  async start(): Promise<void> {
+    this.applied = await this.store.positions();
+    this.recoveryTarget = await this.log.endOffsets('events');
+    const recovered = new Promise<void>((resolve) => this.readyListeners.push(resolve));
+    this.checkRecovered();
+    this.consumer = this.log.consume<LoggedEvent>('events', {
+      from: (p) => this.applied[p] ?? 0,
+      onBatch: async ({ partition, entries }) => {
+        const report = await this.store.applyBatch(partition, entries);
+        if (report.late.length > 0) {
+          await this.log.append(
+            'late',
+            report.late.map((e) => ({ key: e.value.event.userId ?? e.value.event.anonymousId, value: { ...e.value, partition: e.partition, offset: e.offset } })),
+          );
+        }
+        this.applied[partition] = entries[entries.length - 1]!.offset + 1;
+        this.wakeWaiters();
+        this.checkRecovered();
+      },
+      onError: (error) => (this.options.onFatal ?? defaultFatal)(error),
+    });
+    this.maintainTimer = setInterval(() => {
+      this.store.maintain().catch((error) => (this.options.onFatal ?? defaultFatal)(error));
+    }, this.options.maintainIntervalMs ?? 5000);
+    this.maintainTimer.unref();
+    await recovered;
+  }
+
+  get ready(): boolean {
+    return this.recovered;
+  }
+
+  /** Next offset applied, per partition. */
+  get positions(): Positions {
+    return [...this.applied];
+  }
+
+  /** Resolves true once every partition has applied up to `need`, false after `timeoutMs`. */
+  waitFor(need: Positions, timeoutMs: number): Promise<boolean> {
+    if (this.reached(need)) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const waiter: Waiter = {
+        need,
+        done: (fresh) => {
+          clearTimeout(waiter.timer);
+          this.waiters.delete(waiter);
+          resolve(fresh);
+        },
+        timer: setTimeout(() => waiter.done(false), timeoutMs),
+      };
+      this.waiters.add(waiter);
+    });
+  }
+
+  async stop(): Promise<void> {
+    if (this.maintainTimer) clearInterval(this.maintainTimer);
+    await this.consumer?.stop();
+    for (const w of this.waiters) w.done(false);
+  }
+
+  private reached(need: Positions): boolean {
+    for (let p = 0; p < need.length; p++) if ((this.applied[p] ?? 0) < need[p]!) return false;
+    return true;
+  }
+
+  private wakeWaiters(): void {
+    for (const w of this.waiters) if (this.reached(w.need)) w.done(true);
+  }
+
+  private checkRecovered(): void {
+    if (this.recovered || !this.reached(this.recoveryTarget)) return;
+    this.recovered = true;
+    for (const l of this.readyListeners) l();
+    this.readyListeners = [];
+  }
+}
+
+function defaultFatal(error: unknown): never {
+  console.error('sessionwise: the stream processor failed; state is safe at its last position, restart to resume', error);
+  process.exit(70);
+}
+
+/** Encodes the positions a batch reached as a read-your-writes token: "p:offset" pairs. */
+export function encodeToken(positions: Array<{ partition: number; offset: number }>): string {
+  const max = new Map<number, number>();
+  for (const { partition, offset } of positions) max.set(partition, Math.max(max.get(partition) ?? -1, offset));
+  return [...max].map(([p, o]) => `${p}:${o + 1}`).join('.');
+}
+
+/** Decodes a token; throws on malformed input. */
+export function decodeToken(token: string, partitions: number): Positions {
+  const need = new Array<number>(partitions).fill(0);
+  if (token === '') return need;
+  for (const part of token.split('.')) {
+    const m = /^(\d{1,6}):(\d{1,15})$/.exec(part);
+    if (!m) throw new Error(`malformed token part "${part.slice(0, 40)}"`);
+    const p = Number(m[1]);
+    if (p >= partitions) throw new Error(`token names partition ${p}, the log has ${partitions}`);
+    need[p] = Math.max(need[p]!, Number(m[2]));
+  }
+  return need;
+}

@@ -1,0 +1,64 @@
+/**
+ * The composition root: builds the embedded system (LMDB event log, catalog, checkpointed
+ * memory feature store, processor, recommender) from a configuration. Every role runs here.
+ */
+import { join } from 'node:path';
+import { Catalog } from './catalog/catalog.ts';
+import type { Config } from './config/config.ts';
+import type { FeatureStore } from './features/feature-store.ts';
+import { MemoryFeatureStore } from './features/memory/memory-store.ts';
+import { Collector } from './ingest/collector.ts';
+import type { EventLog } from './log/event-log.ts';
+import { LmdbEventLog } from './log/embedded/lmdb-log.ts';
+import { CovisitRecommender } from './recommend/covisit-recommender.ts';
+import type { Recommender } from './recommend/recommender.ts';
+import { StreamProcessor } from './stream/processor.ts';
+
+export interface System {
+  config: Config;
+  log: EventLog;
+  catalog: Catalog;
+  store: FeatureStore;
+  collector: Collector;
+  processor: StreamProcessor;
+  recommender: Recommender;
+  close(): Promise<void>;
+}
+
+export function streamConfig(config: Config) {
+  return {
+    partitions: config.partitions,
+    sessionGapMs: config.sessionGapMinutes * 60_000,
+    allowedLatenessMs: config.allowedLatenessSeconds * 1000,
+  };
+}
+
+/** Opens the embedded system; the processor is created but not started (see System.processor.start). */
+export function openEmbeddedSystem(config: Config): System {
+  const log = new LmdbEventLog({ dir: join(config.dataDir, 'log'), partitions: config.partitions, noSync: !config.syncWrites });
+  const catalog = new Catalog(join(config.dataDir, 'catalog'));
+  const store = new MemoryFeatureStore({
+    dir: join(config.dataDir, 'state'),
+    stream: streamConfig(config),
+    categoryOf: catalog.categoryOf,
+    checkpointIntervalMs: config.checkpointIntervalSeconds * 1000,
+  });
+  const collector = new Collector(log, config.sessionGapMinutes * 60_000);
+  const processor = new StreamProcessor(log, store);
+  const recommender = new CovisitRecommender();
+  return {
+    config,
+    log,
+    catalog,
+    store,
+    collector,
+    processor,
+    recommender,
+    async close() {
+      await processor.stop();
+      await store.close();
+      await catalog.close();
+      await log.close();
+    },
+  };
+}
