@@ -1,0 +1,25 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { loadConfig } from './config.ts';
+
+describe('loadConfig', () => {
+  it('layers defaults, file, environment and flags in that order', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'cfg-')), 'c.json');
+    writeFileSync(file, JSON.stringify({ port: 9000, dataDir: '/from-file', partitions: 4 }));
+    const c = loadConfig({ file, env: { PORT: '9100' }, overrides: { dataDir: '/from-flag' } });
+    assert.equal(c.port, 9100);
+    assert.equal(c.dataDir, '/from-flag');
+    assert.equal(c.partitions, 4);
+    assert.equal(c.sessionGapMinutes, 30);
+    assert.equal(c.host, '127.0.0.1');
+  });
+
+  it('explains what is wrong', () => {
+    assert.throws(() => loadConfig({ env: { PORT: 'eighty' } }), /invalid configuration at \/port/);
+    assert.throws(() => loadConfig({ env: {}, overrides: { partitions: 0 } }), /\/partitions/);
+    assert.throws(() => loadConfig({ file: '/nonexistent/sw.json', env: {} }), /config file \/nonexistent\/sw.json/);
+  });
+});

@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { makeEvent, postEvents, startSystem, type RunningSystem } from './support/harness.ts';
+
+describe('end to end through HTTP', () => {
+  let running: RunningSystem;
+  before(async () => {
+    running = await startSystem();
+  });
+  after(() => running.close());
+
+  it('serves the event JSON Schema', async () => {
+    const schema = (await (await fetch(`${running.url}/v1/schema`)).json()) as { definitions: Record<string, unknown> };
+    assert.ok(schema.definitions.product_view && schema.definitions.identify && schema.definitions.impression);
+  });
+
+  it('reflects a session’s views in its recommendations, with a reason', async () => {
+    const { url } = running;
+    await fetch(`${url}/v1/items`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ items: ['tent', 'stove', 'lamp', 'mug', 'sofa'].map((id) => ({ id, title: `A ${id}`, category: id === 'sofa' ? 'home' : 'camping', price: 10 })) }),
+    });
+    // Other shoppers teach the system that tents, stoves and lamps go together.
+    for (let s = 0; s < 5; s++) {
+      const session = { sessionId: `past-${s}`, anonymousId: `past-device-${s}` };
+      const r = await postEvents(url, ['tent', 'stove', 'lamp'].map((itemId) => makeEvent('product_view', { ...session, itemId })));
+      assert.equal(r.body.accepted, 3);
+    }
+    await postEvents(url, [makeEvent('product_view', { sessionId: 'other', anonymousId: 'o', itemId: 'sofa' })]);
+    // Our shopper views a tent; the answer must reflect it (read-your-writes via the token).
+    const mine = { sessionId: 'shopper-1', anonymousId: 'shopper-device' };
+    const posted = await postEvents(url, [makeEvent('page_view', mine), makeEvent('product_view', { ...mine, itemId: 'tent' })]);
+    assert.equal(posted.status, 200);
+    assert.equal(posted.body.accepted, 2);
+    const response = await fetch(`${url}/v1/recommendations?sessionId=shopper-1&k=3&after=${posted.body.token}`);
+    assert.equal(response.status, 200);
+    const body = (await response.json()) as { fresh: boolean; items: Array<{ itemId: string; reason: string; title?: string }> };
+    assert.equal(body.fresh, true);
+    assert.deepEqual(body.items.slice(0, 2).map((i) => i.itemId).sort(), ['lamp', 'stove']);
+    assert.match(body.items[0]!.reason, /viewed together with tent/);
+    assert.equal(body.items[0]!.title, `A ${body.items[0]!.itemId}`);
+
+    const session = (await (await fetch(`${url}/v1/sessions/shopper-1`)).json()) as { recentItems: string[]; interests: Array<{ category: string }> };
+    assert.deepEqual(session.recentItems, ['tent']);
+    assert.equal(session.interests[0]!.category, 'camping');
+  });
+
+  it('hides unavailable items', async () => {
+    const { url } = running;
+    await fetch(`${url}/v1/items`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ items: [{ id: 'stove', available: false }] }) });
+    const body = (await (await fetch(`${url}/v1/recommendations?sessionId=shopper-1&k=5`)).json()) as { items: Array<{ itemId: string }> };
+    assert.ok(!body.items.some((i) => i.itemId === 'stove'));
+  });
+
+  it('answers a malformed token and bad query with 400', async () => {
+    assert.equal((await fetch(`${running.url}/v1/recommendations?sessionId=x&after=zz`)).status, 400);
+    assert.equal((await fetch(`${running.url}/v1/recommendations?k=1000`)).status, 400);
+  });
+
+  it('is healthy and ready, and exposes metrics', async () => {
+    assert.equal((await fetch(`${running.url}/healthz`)).status, 200);
+    assert.equal((await fetch(`${running.url}/readyz`)).status, 200);
+    const metrics = await (await fetch(`${running.url}/metrics`)).text();
+    assert.match(metrics, /sessionwise_events_accepted_total \d+/);
+  });
+});
