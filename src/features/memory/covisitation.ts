@@ -1,13 +1,15 @@
 /**
  * Item-to-item co-visitation learned from sessions as they stream: when an item follows others
  * within a session, each earlier item gains weight towards it (more for the one just before,
- * more forwards than backwards). Each item keeps its strongest MAX_NEIGHBOURS neighbours so
- * memory stays bounded.
+ * more forwards than backwards). Each item keeps between MAX_NEIGHBOURS and twice that of its
+ * strongest neighbours, so memory stays bounded.
  */
 const MAX_NEIGHBOURS = 100;
 const WINDOW = 3;
-const FORWARD = 1;
-const BACKWARD = 0.5;
+// Integer weights (12/distance forwards, 6/distance backwards) stay small integers in the Maps,
+// which V8 stores unboxed; fractional weights would allocate a heap number on every update.
+const FORWARD = 12;
+const BACKWARD = 6;
 
 export class Covisitation {
   private readonly edges = new Map<number, Map<number, number>>();
@@ -19,8 +21,8 @@ export class Covisitation {
       if (p === item) continue;
       distance++;
       if (distance > WINDOW) break;
-      this.bump(p, item, FORWARD / distance);
-      this.bump(item, p, BACKWARD / distance);
+      this.bump(p, item, Math.round(FORWARD / distance));
+      this.bump(item, p, Math.round(BACKWARD / distance));
     }
   }
 
@@ -43,19 +45,9 @@ export class Covisitation {
       m.set(to, current + w);
       return;
     }
-    if (m.size >= MAX_NEIGHBOURS) {
-      let weakest = -1;
-      let weakestW = Infinity;
-      for (const [k, v] of m) {
-        if (v < weakestW) {
-          weakest = k;
-          weakestW = v;
-        }
-      }
-      if (weakestW > w) return;
-      m.delete(weakest);
-    }
     m.set(to, w);
+    // Amortised pruning: let a list grow to twice the cap, then keep the strongest half.
+    if (m.size >= 2 * MAX_NEIGHBOURS) prune(m);
   }
 
   snapshot(): Map<number, Map<number, number>> {
@@ -67,4 +59,10 @@ export class Covisitation {
     for (const [k, v] of edges) c.edges.set(k, v);
     return c;
   }
+}
+
+function prune(m: Map<number, number>): void {
+  const kept = [...m].sort((a, b) => b[1] - a[1]).slice(0, MAX_NEIGHBOURS);
+  m.clear();
+  for (const [k, v] of kept) m.set(k, v);
 }
