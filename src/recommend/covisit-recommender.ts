@@ -5,18 +5,20 @@
  */
 import type { FeatureReader } from '../features/feature-store.ts';
 import type { Recommendation, RecommendationRequest, Recommender } from './recommender.ts';
+import { ScoreBoard } from './top-k.ts';
 
 const RECENT = 5;
 
 export class CovisitRecommender implements Recommender {
   readonly name = 'covisit';
+  private readonly board = new ScoreBoard();
 
   recommend(request: RecommendationRequest, features: FeatureReader, allowed: (itemId: string) => boolean): Recommendation[] {
     const session = features.session(request);
-    const scores = new Map<number, number>();
-    const because = new Map<number, number>();
     const recent = session?.recentItems.slice(0, RECENT) ?? [];
     const inCart = new Set(session?.cart ?? []);
+    // The recent item that contributed most to each candidate, for the reason.
+    const because = new Map<number, { item: number; add: number }>();
     recent.forEach((item, position) => {
       const neighbours = features.neighbours(item);
       if (!neighbours) return;
@@ -24,33 +26,39 @@ export class CovisitRecommender implements Recommender {
       for (const w of neighbours.values()) total += w;
       const recency = 1 / (1 + position);
       for (const [other, w] of neighbours) {
-        if (inCart.has(other)) continue;
         const add = (recency * w) / total;
-        const before = scores.get(other) ?? 0;
-        scores.set(other, before + add);
-        if (add > before) because.set(other, item);
+        this.board.add(other, add);
+        const best = because.get(other);
+        if (!best || add > best.add) because.set(other, { item, add });
       }
     });
-    const out: Recommendation[] = [];
-    const taken = new Set<number>();
-    const ranked = [...scores].sort((a, b) => b[1] - a[1]);
-    for (const [item, score] of ranked) {
-      if (out.length >= request.k) break;
-      const id = features.itemId(item);
-      if (!allowed(id)) continue;
-      taken.add(item);
-      out.push({ itemId: id, score, reason: `viewed together with ${features.itemId(because.get(item)!)}` });
-    }
-    fill(out, taken, features.trending(request.k * 2 + recent.length), 'trending now', request.k, features, allowed, inCart);
-    fill(out, taken, features.popular(request.k * 2 + recent.length), 'popular', request.k, features, allowed, inCart);
+    const ranked = this.board.takeTop(request.k, (item) => !inCart.has(item) && allowed(features.itemId(item)));
+    const out: Recommendation[] = ranked.map(([item, score]) => ({
+      itemId: features.itemId(item),
+      score,
+      reason: `viewed together with ${features.itemId(because.get(item)!.item)}`,
+    }));
+    const taken = new Set(ranked.map(([item]) => item));
+    const skip = (item: number) => taken.has(item) || inCart.has(item);
+    fill(out, features.trending(request.k * 2 + RECENT), 'trending now', request.k, features, allowed, skip, taken);
+    fill(out, features.popular(request.k * 2 + RECENT), 'popular', request.k, features, allowed, skip, taken);
     return out;
   }
 }
 
-function fill(out: Recommendation[], taken: Set<number>, list: number[], reason: string, k: number, features: FeatureReader, allowed: (itemId: string) => boolean, skip: Set<number>): void {
+function fill(
+  out: Recommendation[],
+  list: number[],
+  reason: string,
+  k: number,
+  features: FeatureReader,
+  allowed: (itemId: string) => boolean,
+  skip: (item: number) => boolean,
+  taken: Set<number>,
+): void {
   for (let rank = 0; rank < list.length && out.length < k; rank++) {
     const item = list[rank]!;
-    if (taken.has(item) || skip.has(item)) continue;
+    if (skip(item)) continue;
     const id = features.itemId(item);
     if (!allowed(id)) continue;
     taken.add(item);

@@ -1,0 +1,34 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ScoreBoard } from './top-k.ts';
+
+describe('ScoreBoard', () => {
+  it('returns the k best accumulated scores in order, skipping rejected items', () => {
+    const b = new ScoreBoard();
+    const scores = new Map<number, number>();
+    let seed = 7;
+    for (let i = 0; i < 5000; i++) {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      const item = seed % 3000;
+      const s = (seed % 1000) / 1000 + 0.001;
+      b.add(item, s);
+      scores.set(item, (scores.get(item) ?? 0) + s);
+    }
+    const accept = (item: number) => item % 5 !== 0;
+    const expected = [...scores].filter(([i]) => accept(i)).sort((x, y) => y[1] - x[1]).slice(0, 20);
+    const got = b.takeTop(20, accept);
+    assert.deepEqual(got.map(([i]) => i), expected.map(([i]) => i));
+    assert.equal(b.get(expected[0]![0]), 0, 'the board is cleared for the next request');
+    assert.deepEqual(b.takeTop(5, () => true), []);
+  });
+
+  it('grows past its initial size', () => {
+    const b = new ScoreBoard();
+    b.add(100_000, 2);
+    b.add(3, 1);
+    assert.deepEqual(b.takeTop(5, () => true), [
+      [100_000, 2],
+      [3, 1],
+    ]);
+  });
+});
