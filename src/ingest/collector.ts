@@ -80,8 +80,12 @@ export class Collector {
         }
       }
       const id = idOf(raw);
-      rejected.push(id === undefined ? { index, reason: reason! } : { index, id, reason: reason! });
-      invalid.push({ key: INVALID_KEY, value: { index, ...(id === undefined ? {} : { id }), reason: reason!, receivedAt, payload: safeStringify(raw) } });
+      // Reasons quote client text (a type, a property name) and may be clipped inside a surrogate
+      // pair; a lone surrogate would be answered as is but stored as U+FFFD, so the kept reason
+      // would differ from the one answered.
+      const why = reason!.toWellFormed();
+      rejected.push(id === undefined ? { index, reason: why } : { index, id, reason: why });
+      invalid.push({ key: INVALID_KEY, value: { index, ...(id === undefined ? {} : { id }), reason: why, receivedAt, payload: safeStringify(raw) } });
     }
     const [positions] = await Promise.all([this.log.append('events', accepted), keepRejected ? this.log.append('invalid', invalid) : undefined]);
     return { accepted: accepted.length, rejected, token: encodeToken(positions) };
@@ -140,6 +144,44 @@ function safeStringify(v: unknown): string {
   try {
     return JSON.stringify(v) ?? String(v);
   } catch {
-    return String(v);
+    // Nesting too deep for the recursive JSON.stringify (and String()): a JSON body nested some
+    // thousands deep parses fine. Keep the same text without recursion.
+    return stringifyIteratively(v);
   }
+}
+
+/** JSON.stringify for parsed JSON values (no toJSON, cycles or functions), with an explicit stack. */
+function stringifyIteratively(root: unknown): string {
+  const out: string[] = [];
+  // Literal text to emit, or a value (boxed) to serialize.
+  const stack: Array<string | { value: unknown }> = [{ value: root }];
+  while (stack.length > 0) {
+    const item = stack.pop()!;
+    if (typeof item === 'string') {
+      out.push(item);
+      continue;
+    }
+    const value = item.value;
+    if (Array.isArray(value)) {
+      out.push('[');
+      stack.push(']');
+      for (let i = value.length - 1; i >= 0; i--) {
+        stack.push({ value: value[i] ?? null });
+        if (i > 0) stack.push(',');
+      }
+    } else if (typeof value === 'object' && value !== null) {
+      out.push('{');
+      stack.push('}');
+      const entries = Object.entries(value).filter(([, v]) => v !== undefined);
+      for (let i = entries.length - 1; i >= 0; i--) {
+        const [key, v] = entries[i]!;
+        stack.push({ value: v });
+        stack.push(`${JSON.stringify(key)}:`);
+        if (i > 0) stack.push(',');
+      }
+    } else {
+      out.push(JSON.stringify(value) ?? 'null');
+    }
+  }
+  return out.join('');
 }

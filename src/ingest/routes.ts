@@ -28,7 +28,8 @@ export function parseJsonBody(buffer: Buffer): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
-    return new RejectedBody(400, `body is not JSON: ${(error as Error).message}`, text);
+    // V8's message quotes the body clipped by UTF-16 units, possibly inside a surrogate pair.
+    return new RejectedBody(400, `body is not JSON: ${(error as Error).message}`.toWellFormed(), text);
   }
 }
 
