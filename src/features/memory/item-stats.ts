@@ -17,6 +17,8 @@ export interface ItemCounts {
   last5m: Record<Metric, number>;
   last1h: Record<Metric, number>;
   today: Record<Metric, number>;
+  /** All-time counts, exact (not windowed): what the crash test compares with acknowledged events. */
+  totals: Record<Metric, number>;
   popularity: number;
   trending: number;
 }
@@ -70,6 +72,7 @@ export class ItemStats {
       last5m: pick(this.panes, 1),
       last1h: pick(this.panes, 12),
       today: pick(this.days, 1),
+      totals: Object.fromEntries(METRICS.map((m, i) => [m, this.totals[i]!])) as Record<Metric, number>,
       popularity: this.popularityAt(now),
       trending: this.trendingAt(now),
     };
