@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 /** The sessionwise command line: thin wrappers over the stages. */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { SingleBar, Presets } from 'cli-progress';
 import { join } from 'node:path';
 import { loadConfig, type Config } from '../config/config.ts';
 import { Collector } from '../ingest/collector.ts';
@@ -10,6 +9,12 @@ import { countEvents, detectFormat, type ReplayFormat } from '../ingest/replay/s
 import { LmdbEventLog } from '../log/embedded/lmdb-log.ts';
 import { createHttpServer } from '../serve/http.ts';
 import { openEmbeddedSystem } from '../system.ts';
+import { evaluate, train, type PairOutcome } from '../eval/evaluate.ts';
+import { readSessions, readTestPairs } from '../eval/load-sessions.ts';
+import { writeReport } from '../eval/report.ts';
+import { tuneSessionKnn } from '../eval/tune.ts';
+import { createRecommender, readParamsFile, STRATEGIES, writeParamsFile, type Strategy } from '../recommend/strategies.ts';
+import { progressBar } from './progress.ts';
 
 const program = new Command();
 program
@@ -73,15 +78,11 @@ program
   .action(async (file: string, opts: { url: string; format?: ReplayFormat; speed?: number; batch: number }) => {
     const format = opts.format ?? detectFormat(file);
     const total = await countEvents(file, format);
-    const bar = process.stderr.isTTY ? new SingleBar({ format: 'replay [{bar}] {percentage}% | {value}/{total} events | {eta_formatted} left', stream: process.stderr }, Presets.shades_classic) : undefined;
-    bar?.start(total, 0);
+    const bar = progressBar('replay', total, 'events');
     try {
-      const summary = await replay({ url: opts.url, file, format, batchSize: opts.batch, speed: opts.speed, onProgress: (sent) => bar?.update(sent) });
-      bar?.stop();
-      console.log(JSON.stringify(summary));
-    } catch (error) {
-      bar?.stop();
-      throw error;
+      console.log(JSON.stringify(await replay({ url: opts.url, file, format, batchSize: opts.batch, speed: opts.speed, onProgress: bar.update })));
+    } finally {
+      bar.stop();
     }
   });
 
@@ -111,6 +112,65 @@ invalid
     const body = await response.text();
     if (!response.ok) throw new Error(`server answered ${response.status}: ${body}`);
     console.log(body);
+  });
+
+program
+  .command('eval')
+  .description('Offline evaluation: load training sessions through the stream, then score the top k for every test prefix (HR@k, MRR@k). The last stdout line is a JSON object.')
+  .requiredOption('--train <file>', 'training sessions: one session a line, item ids separated by spaces, in time order')
+  .requiredOption('--test <file>', 'test pairs: "prefix<TAB>target" a line')
+  .option('-k, --k <n>', 'list length scored', (v) => Math.floor(positiveNumber(v)), 20)
+  .addOption(new Option('--strategy <name>', 'recommender to evaluate').choices([...STRATEGIES]).default('session-knn'))
+  .option('--params <file>', 'parameter file written by `sessionwise tune` (session-knn)')
+  .option('--json', 'print only the JSON result line')
+  .option('--report <file>', 'also write an HTML report with plots (hit rate by k and by session length, coverage, popularity bias)')
+  .action(async (opts: { train: string; test: string; k: number; strategy: Strategy; params?: string; json?: boolean; report?: string }) => {
+    const params = opts.params ? readParamsFile(opts.params).params : {};
+    const sessions = readSessions(opts.train);
+    const pairs = readTestPairs(opts.test);
+    const { store, seconds } = await train(sessions);
+    const recommender = createRecommender(opts.strategy, params);
+    const bar = progressBar(`eval ${opts.strategy}`, pairs.length, 'pairs');
+    const outcomes: PairOutcome[] | undefined = opts.report ? [] : undefined;
+    let result;
+    try {
+      result = { ...evaluate(recommender, store, pairs, opts.k, { onProgress: bar.update, outcomes }), trainSeconds: seconds };
+    } finally {
+      bar.stop();
+    }
+    if (opts.report && outcomes) writeReport(opts.report, { strategy: opts.strategy, k: opts.k, result, outcomes, sessions, train: opts.train, test: opts.test });
+    if (!opts.json) {
+      console.log(`${opts.strategy} on ${pairs.length} pairs: HR@${opts.k} ${(result.hr * 100).toFixed(2)}%, MRR@${opts.k} ${(result.mrr * 100).toFixed(2)}%`);
+      console.log(`prediction p50 ${result.predictMsP50.toFixed(3)} ms, p90 ${result.predictMsP90.toFixed(3)} ms; training ${result.trainSeconds.toFixed(1)} s`);
+    }
+    console.log(JSON.stringify(result));
+  });
+
+program
+  .command('tune')
+  .description('Choose session-knn hyperparameters on a validation split carved from the END of the training sessions (never the test pairs); writes a parameter file for eval and the server.')
+  .requiredOption('--train <file>', 'training sessions (as for eval)')
+  .requiredOption('-o, --out <file>', 'parameter file to write')
+  .option('-k, --k <n>', 'list length scored', (v) => Math.floor(positiveNumber(v)), 20)
+  .option('--validation <fraction>', 'share of the last training sessions held out', (v) => positiveNumber(v), 0.1)
+  .option('--rounds <n>', 'coordinate-descent rounds', (v) => Math.floor(positiveNumber(v)), 2)
+  .option('--sample <n>', 'validation pairs scored per trial (all are scored for the final figure)', (v) => Math.floor(positiveNumber(v)), 20_000)
+  .action(async (opts: { train: string; out: string; k: number; validation: number; rounds: number; sample: number }) => {
+    if (opts.validation >= 1) throw new InvalidArgumentError('--validation must be below 1');
+    const sessions = readSessions(opts.train);
+    let trial = 0;
+    const result = await tuneSessionKnn(sessions, {
+      k: opts.k,
+      fraction: opts.validation,
+      rounds: opts.rounds,
+      samplePairs: opts.sample,
+      onTrial: ({ params, hr, mrr, best }) => {
+        trial++;
+        if (best) console.error(`trial ${trial}: HR ${(hr * 100).toFixed(2)} MRR ${(mrr * 100).toFixed(2)} (new best) ${JSON.stringify(params)}`);
+      },
+    });
+    writeParamsFile(opts.out, result.params, { train: opts.train, validationFraction: opts.validation, k: opts.k, validation: result.validation, trials: result.trials });
+    console.log(JSON.stringify({ params: result.params, validation: result.validation, trials: result.trials, out: opts.out }));
   });
 
 program.parseAsync().catch((error: unknown) => {

@@ -8,6 +8,7 @@ import type { LogEntry, Positions } from '../log/event-log.ts';
 import type { ContextQuery, Counters } from './memory/feature-state.ts';
 import type { ItemCounts } from './memory/item-stats.ts';
 import type { SessionView } from './memory/session-table.ts';
+import type { SessionIndex } from './memory/session-index.ts';
 import type { UserProfile } from './memory/user-profiles.ts';
 
 export interface ApplyReport {
@@ -21,7 +22,10 @@ export interface ApplyReport {
 export interface FeatureReader {
   session(query: ContextQuery): SessionView | undefined;
   userProfile(userId: string): UserProfile | undefined;
+  /** Items that followed or preceded `item` in sessions (co-visitation weights). */
   neighbours(item: number): ReadonlyMap<number, number> | undefined;
+  /** Recent sessions by item, for nearest-neighbour candidates. */
+  sessionIndex(): SessionIndexReader;
   /** Items by trending score, then by popularity, best first. */
   trending(limit: number): number[];
   popular(limit: number): number[];
@@ -29,6 +33,8 @@ export interface FeatureReader {
   itemIndex(itemId: string): number | undefined;
   categoryName(category: number): string;
 }
+
+export type SessionIndexReader = Pick<SessionIndex, 'opened' | 'forEachRecentSession' | 'sequence' | 'sessionCount'>;
 
 export interface FeatureStoreStats {
   counters: Counters;

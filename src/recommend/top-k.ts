@@ -7,7 +7,9 @@ export class ScoreBoard {
   private scores = new Float64Array(1024);
   private touched: number[] = [];
 
+  /** Adds a positive score to an item; returns the item's score before. */
   add(item: number, score: number): number {
+    if (!(score > 0)) return this.get(item); // zero never marks an item touched: touched stays duplicate-free
     if (item >= this.scores.length) {
       const grown = new Float64Array(Math.max(item + 1, this.scores.length * 2));
       grown.set(this.scores);
@@ -21,6 +23,15 @@ export class ScoreBoard {
 
   get(item: number): number {
     return item < this.scores.length ? this.scores[item]! : 0;
+  }
+
+  /** Adds every score, times `scale`, to another board and clears this one. */
+  drainInto(other: ScoreBoard, scale: number): void {
+    for (const item of this.touched) {
+      other.add(item, this.scores[item]! * scale);
+      this.scores[item] = 0;
+    }
+    this.touched.length = 0;
   }
 
   /** Items with the highest scores, best first, among those `accept` lets through; clears the board. */

@@ -12,6 +12,7 @@ import { Covisitation } from './covisitation.ts';
 import { Dictionary } from './dictionary.ts';
 import { HashTable52, type HashTableSnapshot } from './hash-table.ts';
 import { ItemStats, METRIC } from './item-stats.ts';
+import { SessionIndex, type SessionIndexSnapshot } from './session-index.ts';
 import { SessionTable, type SessionTableSnapshot, type SessionView } from './session-table.ts';
 import { addAffinity, addPurchase, newProfile, type UserProfile } from './user-profiles.ts';
 
@@ -19,6 +20,8 @@ export interface StreamConfig {
   partitions: number;
   sessionGapMs: number;
   allowedLatenessMs: number;
+  /** Sessions kept in the session index for nearest-neighbour lookups (the newest ones). */
+  indexedSessions?: number;
 }
 
 /** How each interaction weighs on in-session interest and long-term affinity. */
@@ -51,6 +54,7 @@ export class FeatureState {
   readonly categories: Dictionary;
   readonly sessions: SessionTable;
   readonly covisitation: Covisitation;
+  readonly sessionIndex: SessionIndex;
   readonly itemStats: ItemStats[];
   readonly users: Map<number, UserProfile>;
   readonly counters: Counters;
@@ -73,6 +77,7 @@ export class FeatureState {
       this.categories = Dictionary.restore(restored.categories);
       this.sessions = SessionTable.restore(restored.sessions);
       this.covisitation = Covisitation.restore(restored.covisitation);
+      this.sessionIndex = SessionIndex.restore(restored.sessionIndex);
       this.itemStats = restored.itemStats.map((s) => ItemStats.restore(s));
       this.users = restored.users;
       this.counters = restored.counters;
@@ -85,6 +90,7 @@ export class FeatureState {
       this.categories = new Dictionary();
       this.sessions = new SessionTable();
       this.covisitation = new Covisitation();
+      this.sessionIndex = new SessionIndex(config.indexedSessions);
       this.itemStats = [];
       this.users = new Map();
       this.counters = { applied: 0, duplicates: 0, late: 0, sessionsStarted: 0, sessionsExpired: 0 };
@@ -284,6 +290,12 @@ export class FeatureState {
         this.covisitation.observe(item, previous);
       }
       this.sessions.pushItem(slot, item);
+      let record = this.sessions.indexRecord(slot);
+      if (record === undefined || !this.sessionIndex.isLive(record)) {
+        record = this.sessionIndex.open(time);
+        this.sessions.setIndexRecord(slot, record);
+      }
+      this.sessionIndex.append(record, item, time);
       if (cat !== undefined) this.sessions.addInterest(slot, cat, interest);
       if (price !== undefined) this.sessions.observePrice(slot, price);
     }
@@ -321,6 +333,7 @@ export class FeatureState {
       categories: this.categories.snapshot(),
       sessions: this.sessions.snapshot(),
       covisitation: this.covisitation.snapshot(),
+      sessionIndex: this.sessionIndex.snapshot(),
       itemStats: this.itemStats,
       users: this.users,
       counters: { ...this.counters },
@@ -337,6 +350,7 @@ export interface FeatureStateSnapshot {
   categories: string[];
   sessions: SessionTableSnapshot;
   covisitation: Map<number, Map<number, number>>;
+  sessionIndex: SessionIndexSnapshot;
   itemStats: ItemStats[];
   users: Map<number, UserProfile>;
   counters: Counters;

@@ -94,6 +94,10 @@ export class MemoryFeatureStore implements FeatureStore, FeatureReader {
     return this.state.covisitation.neighbours(item);
   }
 
+  sessionIndex() {
+    return this.state.sessionIndex;
+  }
+
   trending(limit: number): number[] {
     return this.lists().trending.slice(0, limit);
   }

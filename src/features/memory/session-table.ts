@@ -1,6 +1,6 @@
 /**
  * Per-session features in fixed-size slots of chunked typed arrays (about 150 bytes a session,
- * plus 24 in the key table), so a million live sessions fit in a few hundred megabytes and a
+ * plus up to 32 in the key table), so a million live sessions fit in a few hundred megabytes and a
  * checkpoint is a handful of buffer copies. Slots of ended sessions are recycled.
  *
  * A slot holds: start and last event time, the session number within its context, the event
@@ -23,7 +23,8 @@ const U_SEQ = 0;
 const U_EVENTS = 1;
 const U_DWELL = 2;
 const U_ITEM_PUSHES = 3;
-const U_ITEMS = 4;
+const U_INDEX_RECORD = 4;
+const U_ITEMS = 5;
 const U_CART = U_ITEMS + RECENT_ITEMS;
 const U_CATS = U_CART + CART_ITEMS;
 const U_FIELDS = U_CATS + CATEGORY_SLOTS;
@@ -57,6 +58,8 @@ export interface SessionView {
   cart: number[];
   /** Interned category ids with their recency-weighted interest at lastTime, strongest first. */
   interests: Array<{ category: number; weight: number }>;
+  /** This session's record in the session index, once it has touched an item. */
+  indexRecord: number | undefined;
 }
 
 export interface SessionTableSnapshot {
@@ -152,6 +155,16 @@ export class SessionTable {
     }
     if (time < d[i * D_FIELDS + D_START]!) d[i * D_FIELDS + D_START] = time;
     this.u32[c]![i * U_FIELDS + U_EVENTS]!++;
+  }
+
+  /** The session's record id in the session index, if it has one. */
+  indexRecord(slot: number): number | undefined {
+    const v = this.u32[slot >>> CHUNK_BITS]![(slot & MASK) * U_FIELDS + U_INDEX_RECORD]!;
+    return v === 0 ? undefined : v - 1;
+  }
+
+  setIndexRecord(slot: number, record: number): void {
+    this.u32[slot >>> CHUNK_BITS]![(slot & MASK) * U_FIELDS + U_INDEX_RECORD] = record + 1;
   }
 
   pushItem(slot: number, item: number): void {
@@ -279,6 +292,7 @@ export class SessionTable {
       recentItems: this.recentItems(slot),
       cart: this.cart(slot),
       interests,
+      indexRecord: this.indexRecord(slot),
     };
   }
 

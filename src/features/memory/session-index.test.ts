@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { SessionIndex } from './session-index.ts';
+
+function recent(index: SessionIndex, item: number, limit = 10): number[] {
+  const ids: number[] = [];
+  index.forEachRecentSession(item, limit, (id) => ids.push(id));
+  return ids;
+}
+
+describe('SessionIndex', () => {
+  it('finds the most recent sessions holding an item, newest first', () => {
+    const index = new SessionIndex(100, 10);
+    for (let s = 0; s < 5; s++) {
+      const id = index.open(s);
+      index.append(id, 7, s);
+      index.append(id, 100 + s, s);
+      index.append(id, 7, s); // a re-visit is kept in the sequence but indexed once
+    }
+    assert.deepEqual(recent(index, 7), [4, 3, 2, 1, 0]);
+    assert.deepEqual(recent(index, 7, 2), [4, 3]);
+    assert.deepEqual(index.sequence(2), [7, 102, 7]);
+    assert.equal(index.sessionCount(7), 5);
+  });
+
+  it('ages out the oldest sessions when the ring is full', () => {
+    const index = new SessionIndex(3, 10);
+    for (let s = 0; s < 5; s++) index.append(index.open(s), 1, s);
+    assert.deepEqual(recent(index, 1), [4, 3, 2]);
+    assert.deepEqual(index.sequence(0), []);
+    assert.equal(index.isLive(1), false);
+    index.append(0, 9, 10); // appending to an aged-out session is ignored
+    assert.deepEqual(recent(index, 9), []);
+  });
+
+  it('keeps posting lists bounded', () => {
+    const index = new SessionIndex(10_000, 50);
+    for (let s = 0; s < 1000; s++) index.append(index.open(s), 1, s);
+    const ids = recent(index, 1, 1000);
+    assert.ok(ids.length >= 50 && ids.length < 100, `${ids.length} ids kept`);
+    assert.equal(ids[0], 999);
+    assert.equal(index.sessionCount(1), 1000, 'the count for IDF is not trimmed');
+  });
+});

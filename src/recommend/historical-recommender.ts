@@ -1,0 +1,31 @@
+/**
+ * The historical-only baseline: what the shopper's own past suggests (items viewed together with
+ * their purchases), then popular items. It ignores the current session on purpose: evaluation
+ * compares it with the session-aware engines to show what session context is worth.
+ */
+import type { FeatureReader } from '../features/feature-store.ts';
+import type { Recommendation, RecommendationRequest, Recommender } from './recommender.ts';
+import { ScoreBoard } from './top-k.ts';
+
+export class HistoricalRecommender implements Recommender {
+  readonly name = 'historical';
+  private readonly board = new ScoreBoard();
+
+  recommend(request: RecommendationRequest, features: FeatureReader, allowed: (itemId: string) => boolean): Recommendation[] {
+    const profile = request.userId === undefined ? undefined : features.userProfile(request.userId);
+    for (const item of profile?.purchases ?? []) {
+      const neighbours = features.neighbours(item);
+      if (neighbours) for (const [other, w] of neighbours) this.board.add(other, w);
+    }
+    const out: Recommendation[] = this.board
+      .takeTop(request.k, (item) => allowed(features.itemId(item)))
+      .map(([item, score]) => ({ itemId: features.itemId(item), score, reason: 'goes with your past purchases' }));
+    const taken = new Set(out.map((r) => r.itemId));
+    for (const item of features.popular(request.k * 2)) {
+      if (out.length >= request.k) break;
+      const id = features.itemId(item);
+      if (!taken.has(id) && allowed(id)) out.push({ itemId: id, score: 0, reason: 'popular' });
+    }
+    return out;
+  }
+}
