@@ -13,6 +13,10 @@ import { evaluate, train, type PairOutcome } from '../eval/evaluate.ts';
 import { readSessions, readTestPairs } from '../eval/load-sessions.ts';
 import { writeReport } from '../eval/report.ts';
 import { tuneSessionKnn } from '../eval/tune.ts';
+import { DEFAULT_TRAIN_OPTIONS, trainRanker } from '../eval/train-ranker.ts';
+import { DEFAULT_GBDT_OPTIONS } from '../recommend/ranker/gbdt.ts';
+import { readRankerFile, writeRankerFile } from '../recommend/ranker/ranked-recommender.ts';
+import { DEFAULT_KNN_PARAMS } from '../recommend/session-knn.ts';
 import { createRecommender, readParamsFile, STRATEGIES, writeParamsFile, type Strategy } from '../recommend/strategies.ts';
 import { progressBar } from './progress.ts';
 
@@ -120,17 +124,20 @@ program
   .requiredOption('--train <file>', 'training sessions: one session a line, item ids separated by spaces, in time order')
   .requiredOption('--test <file>', 'test pairs: "prefix<TAB>target" a line')
   .option('-k, --k <n>', 'list length scored', (v) => Math.floor(positiveNumber(v)), 20)
-  .addOption(new Option('--strategy <name>', 'recommender to evaluate').choices([...STRATEGIES]).default('session-knn'))
+  .addOption(new Option('--strategy <name>', 'recommender to evaluate (default: ranked with --model, else session-knn)').choices([...STRATEGIES]))
   .option('--params <file>', 'parameter file written by `sessionwise tune` (session-knn)')
+  .option('--model <file>', 'ranker model written by `sessionwise train` (ranked; the default strategy when given)')
   .option('--json', 'print only the JSON result line')
   .option('--report <file>', 'also write an HTML report with plots (hit rate by k and by session length, coverage, popularity bias)')
-  .action(async (opts: { train: string; test: string; k: number; strategy: Strategy; params?: string; json?: boolean; report?: string }) => {
+  .action(async (opts: { train: string; test: string; k: number; strategy?: Strategy; params?: string; model?: string; json?: boolean; report?: string }) => {
     const params = opts.params ? readParamsFile(opts.params).params : {};
+    const model = opts.model ? readRankerFile(opts.model) : undefined;
+    const strategy: Strategy = opts.strategy ?? (model ? 'ranked' : 'session-knn');
     const sessions = readSessions(opts.train);
     const pairs = readTestPairs(opts.test);
     const { store, seconds } = await train(sessions);
-    const recommender = createRecommender(opts.strategy, params);
-    const bar = progressBar(`eval ${opts.strategy}`, pairs.length, 'pairs');
+    const recommender = createRecommender(strategy, { params, model });
+    const bar = progressBar(`eval ${strategy}`, pairs.length, 'pairs');
     const outcomes: PairOutcome[] | undefined = opts.report ? [] : undefined;
     let result;
     try {
@@ -138,9 +145,9 @@ program
     } finally {
       bar.stop();
     }
-    if (opts.report && outcomes) writeReport(opts.report, { strategy: opts.strategy, k: opts.k, result, outcomes, sessions, train: opts.train, test: opts.test });
+    if (opts.report && outcomes) writeReport(opts.report, { strategy, k: opts.k, result, outcomes, sessions, train: opts.train, test: opts.test });
     if (!opts.json) {
-      console.log(`${opts.strategy} on ${pairs.length} pairs: HR@${opts.k} ${(result.hr * 100).toFixed(2)}%, MRR@${opts.k} ${(result.mrr * 100).toFixed(2)}%`);
+      console.log(`${strategy} on ${pairs.length} pairs: HR@${opts.k} ${(result.hr * 100).toFixed(2)}%, MRR@${opts.k} ${(result.mrr * 100).toFixed(2)}%`);
       console.log(`prediction p50 ${result.predictMsP50.toFixed(3)} ms, p90 ${result.predictMsP90.toFixed(3)} ms; training ${result.trainSeconds.toFixed(1)} s`);
     }
     console.log(JSON.stringify(result));
@@ -171,6 +178,42 @@ program
     });
     writeParamsFile(opts.out, result.params, { train: opts.train, validationFraction: opts.validation, k: opts.k, validation: result.validation, trials: result.trials });
     console.log(JSON.stringify({ params: result.params, validation: result.validation, trials: result.trials, out: opts.out }));
+  });
+
+program
+  .command('train')
+  .description('Fit the learned ranker with point-in-time-correct features from logged sessions; writes the model file the server and eval load (it embeds the candidate parameters).')
+  .requiredOption('--train <file>', 'training sessions: one session a line, item ids separated by spaces, in time order')
+  .requiredOption('-o, --out <file>', 'model file to write')
+  .option('--params <file>', 'candidate parameters from `sessionwise tune` (default: built-in defaults)')
+  .option('--candidates <n>', 'candidates re-scored per request', (v) => Math.floor(positiveNumber(v)), DEFAULT_TRAIN_OPTIONS.candidates)
+  .option('--window <fraction>', 'share of the last sessions that trains the ranker (the share before it validates)', (v) => positiveNumber(v), DEFAULT_TRAIN_OPTIONS.fraction)
+  .option('--trees <n>', 'boosted trees', (v) => Math.floor(positiveNumber(v)), DEFAULT_GBDT_OPTIONS.trees)
+  .option('--depth <n>', 'tree depth', (v) => Math.floor(positiveNumber(v)), DEFAULT_GBDT_OPTIONS.depth)
+  .action(async (opts: { train: string; out: string; params?: string; candidates: number; window: number; trees: number; depth: number }) => {
+    if (opts.window >= 0.5) throw new InvalidArgumentError('--window must be below 0.5');
+    const knn = opts.params ? readParamsFile(opts.params).params : DEFAULT_KNN_PARAMS;
+    const sessions = readSessions(opts.train);
+    let bar: ReturnType<typeof progressBar> | undefined;
+    let stage = '';
+    const result = await trainRanker(sessions, {
+      ...DEFAULT_TRAIN_OPTIONS,
+      knn,
+      candidates: opts.candidates,
+      fraction: opts.window,
+      gbdt: { ...DEFAULT_GBDT_OPTIONS, trees: opts.trees, depth: opts.depth },
+      onProgress: (name, done, total) => {
+        if (name !== stage) {
+          bar?.stop();
+          stage = name;
+          bar = progressBar(name, total, name.endsWith('model') ? 'trees' : 'sessions');
+        }
+        bar?.update(done);
+      },
+    });
+    bar?.stop();
+    writeRankerFile(opts.out, result.file);
+    console.log(JSON.stringify({ out: opts.out, seconds: result.seconds, validation: result.validation }));
   });
 
 program.parseAsync().catch((error: unknown) => {

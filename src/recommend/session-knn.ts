@@ -11,9 +11,11 @@
  *    IDF^idfScore.
  * 4. Blend: normalised kNN score + sequential weight x normalised forward co-visitation of the
  *    last item + revisit weight x the item's own position weight in the session.
- * Every weight is a hyperparameter chosen by `sessionwise tune` on a validation split.
+ * Every weight is a hyperparameter chosen by `sessionwise tune` on a validation split. The
+ * candidates carry their signals as features, which the learned ranker (ranker/) re-scores.
  */
 import type { FeatureReader } from '../features/feature-store.ts';
+import type { SessionView } from '../features/memory/session-table.ts';
 import type { Recommendation, RecommendationRequest, Recommender } from './recommender.ts';
 import { ScoreBoard } from './top-k.ts';
 
@@ -44,35 +46,63 @@ export const DEFAULT_KNN_PARAMS: SessionKnnParams = {
   maxSessionItems: 20,
 };
 
-export class SessionKnnRecommender implements Recommender {
-  readonly name = 'session-knn';
+/** The signals of one candidate, the learned ranker's inputs. */
+export const CANDIDATE_FEATURES = [
+  'blended',
+  'knn',
+  'revisit',
+  'isLast',
+  'occurrences',
+  'nextOfLast',
+  'nextOfSecondLast',
+  'popularity',
+  'neighbourShare',
+  'sessionLength',
+] as const;
+export const FEATURE_COUNT = CANDIDATE_FEATURES.length;
+/** Column of each feature in a candidate row. */
+export const FEATURE = Object.fromEntries(CANDIDATE_FEATURES.map((name, i) => [name, i])) as { [K in (typeof CANDIDATE_FEATURES)[number]]: number };
+
+export interface CandidateSet {
+  session: SessionView | undefined;
+  items: number[];
+  /** items.length x FEATURE_COUNT, row-major. */
+  features: Float64Array;
+}
+
+/** Candidate generation and the blended (unlearned) score. */
+export class SessionKnn {
   private readonly similarity = new ScoreBoard();
-  private readonly scores = new ScoreBoard();
+  private readonly knn = new ScoreBoard();
   private readonly blended = new ScoreBoard();
+  private readonly neighbourHits = new ScoreBoard();
   private marks = new Float64Array(1024);
 
   constructor(readonly params: SessionKnnParams = DEFAULT_KNN_PARAMS) {}
 
-  recommend(request: RecommendationRequest, features: FeatureReader, allowed: (itemId: string) => boolean): Recommendation[] {
+  /** The best `limit` candidates by blended score, with their features. */
+  candidates(request: RecommendationRequest, features: FeatureReader, limit: number, accept: (item: number) => boolean): CandidateSet {
     const p = this.params;
     const session = features.session(request);
     const index = features.sessionIndex();
     const recent = session?.recentItems.slice(0, p.maxSessionItems) ?? [];
     const own = session?.indexRecord;
-    const totalSessions = Math.max(1, index.opened);
-    const idf = (item: number) => Math.log(totalSessions / (1 + index.sessionCount(item)));
+    const totalSessions = Math.max(2, index.opened);
+    const idf = (item: number) => Math.max(1e-3, Math.log(totalSessions / (1 + index.sessionCount(item))));
 
-    // 1. Position weight of each distinct session item (most recent occurrence wins).
+    // 1. Position weight of each distinct session item (most recent occurrence wins), and counts.
     const weights = new Map<number, number>();
+    const occurrences = new Map<number, number>();
     recent.forEach((item, i) => {
       if (!weights.has(item)) weights.set(item, 1 / Math.pow(i + 1, p.positionDecay));
+      occurrences.set(item, (occurrences.get(item) ?? 0) + 1);
     });
     this.ensureMarks(weights);
     for (const [item, w] of weights) this.marks[item] = w;
 
     // 2. Neighbour sessions by weighted overlap.
     for (const [item, w] of weights) {
-      const add = p.idfWeight === 0 ? w : w * Math.pow(Math.max(idf(item), 1e-3), p.idfWeight);
+      const add = p.idfWeight === 0 ? w : w * Math.pow(idf(item), p.idfWeight);
       index.forEachRecentSession(item, p.sampleSize, (id) => {
         if (id !== own) this.similarity.add(id, add);
       });
@@ -94,44 +124,41 @@ export class SessionKnnRecommender implements Recommender {
         const item = sequence[j]!;
         const distance = lastShared < 0 ? 0 : Math.abs(j - lastShared);
         let add = sim / Math.pow(1 + distance, p.distanceDecay);
-        if (p.idfScore !== 0) add *= Math.pow(Math.max(idf(item), 1e-3), p.idfScore);
-        const total = this.scores.add(item, add) + add;
+        if (p.idfScore !== 0) add *= Math.pow(idf(item), p.idfScore);
+        const total = this.knn.add(item, add) + add;
         if (total > maxKnn) maxKnn = total;
+        this.neighbourHits.add(item, 1);
       }
     }
 
     // 4. Blend in what follows the last item, and re-visits.
-    const blended = this.blended;
-    if (maxKnn > 0) this.scores.drainInto(blended, 1 / maxKnn);
-    const last = recent[0];
-    if (p.sequentialWeight > 0 && last !== undefined) {
-      const next = features.neighbours(last);
-      if (next) {
-        let max = 0;
-        for (const w of next.values()) if (w > max) max = w;
-        for (const [item, w] of next) blended.add(item, (p.sequentialWeight * w) / max);
-      }
-    }
-    if (p.revisitWeight > 0) for (const [item, w] of weights) blended.add(item, p.revisitWeight * w);
+    const knnScale = maxKnn > 0 ? 1 / maxKnn : 0;
+    this.knn.forEach((item, score) => this.blended.add(item, score * knnScale));
+    const nextOfLast = normalised(recent.length > 0 ? features.neighbours(recent[0]!) : undefined);
+    const nextOfSecondLast = normalised(recent.length > 1 ? features.neighbours(recent[1]!) : undefined);
+    if (p.sequentialWeight > 0) for (const [item, w] of nextOfLast) this.blended.add(item, p.sequentialWeight * w);
+    if (p.revisitWeight > 0) for (const [item, w] of weights) this.blended.add(item, p.revisitWeight * w);
     for (const item of weights.keys()) this.marks[item] = 0;
 
-    const inCart = new Set(session?.cart ?? []);
-    const ranked = blended.takeTop(request.k, (item) => !inCart.has(item) && allowed(features.itemId(item)));
-    const out: Recommendation[] = ranked.map(([item, score]) => ({
-      itemId: features.itemId(item),
-      score,
-      reason: weights.has(item) ? 'viewed earlier in this session' : 'shoppers with sessions like this one viewed it',
-    }));
-    if (out.length < request.k) {
-      const taken = new Set(ranked.map(([item]) => item));
-      for (const item of features.popular(request.k * 2)) {
-        if (out.length >= request.k) break;
-        if (taken.has(item) || inCart.has(item)) continue;
-        const id = features.itemId(item);
-        if (allowed(id)) out.push({ itemId: id, score: 0, reason: 'popular' });
-      }
-    }
-    return out;
+    const top = this.blended.takeTop(limit, accept);
+    const rows = new Float64Array(top.length * FEATURE_COUNT);
+    const logTotal = Math.log1p(totalSessions);
+    top.forEach(([item, blended], r) => {
+      const f = r * FEATURE_COUNT;
+      rows[f + FEATURE.blended] = blended;
+      rows[f + FEATURE.knn] = this.knn.get(item) * knnScale;
+      rows[f + FEATURE.revisit] = weights.get(item) ?? 0;
+      rows[f + FEATURE.isLast] = recent[0] === item ? 1 : 0;
+      rows[f + FEATURE.occurrences] = occurrences.get(item) ?? 0;
+      rows[f + FEATURE.nextOfLast] = nextOfLast.get(item) ?? 0;
+      rows[f + FEATURE.nextOfSecondLast] = nextOfSecondLast.get(item) ?? 0;
+      rows[f + FEATURE.popularity] = Math.log1p(index.sessionCount(item)) / logTotal;
+      rows[f + FEATURE.neighbourShare] = this.neighbourHits.get(item) / Math.max(1, neighbours.length);
+      rows[f + FEATURE.sessionLength] = recent.length;
+    });
+    this.knn.clear();
+    this.neighbourHits.clear();
+    return { session, items: top.map(([item]) => item), features: rows };
   }
 
   private mark(item: number): number {
@@ -146,5 +173,59 @@ export class SessionKnnRecommender implements Recommender {
       grown.set(this.marks);
       this.marks = grown;
     }
+  }
+}
+
+function normalised(weights: ReadonlyMap<number, number> | undefined): Map<number, number> {
+  const out = new Map<number, number>();
+  if (!weights) return out;
+  let max = 0;
+  for (const w of weights.values()) if (w > max) max = w;
+  for (const [item, w] of weights) out.set(item, w / max);
+  return out;
+}
+
+/** Ranks candidates by a score per row; fills short lists with popular items. */
+export function toRecommendations(
+  set: CandidateSet,
+  scores: ArrayLike<number>,
+  k: number,
+  features: FeatureReader,
+  allowed: (itemId: string) => boolean,
+): Recommendation[] {
+  const order = set.items.map((_, i) => i).sort((a, b) => scores[b]! - scores[a]!);
+  const out: Recommendation[] = [];
+  for (const i of order.slice(0, k)) {
+    const item = set.items[i]!;
+    const revisit = set.features[i * FEATURE_COUNT + FEATURE.revisit]! > 0;
+    out.push({ itemId: features.itemId(item), score: scores[i]!, reason: revisit ? 'viewed earlier in this session' : 'shoppers with sessions like this one viewed it' });
+  }
+  if (out.length < k) {
+    const taken = new Set(set.items);
+    const inCart = new Set(set.session?.cart ?? []);
+    for (const item of features.popular(k * 2)) {
+      if (out.length >= k) break;
+      if (taken.has(item) || inCart.has(item)) continue;
+      const id = features.itemId(item);
+      if (allowed(id)) out.push({ itemId: id, score: 0, reason: 'popular' });
+    }
+  }
+  return out;
+}
+
+/** The tuned blend without a learned ranker. */
+export class SessionKnnRecommender implements Recommender {
+  readonly name = 'session-knn';
+  private readonly knn: SessionKnn;
+
+  constructor(params: SessionKnnParams = DEFAULT_KNN_PARAMS) {
+    this.knn = new SessionKnn(params);
+  }
+
+  recommend(request: RecommendationRequest, features: FeatureReader, allowed: (itemId: string) => boolean): Recommendation[] {
+    const inCart = new Set(features.session(request)?.cart ?? []);
+    const set = this.knn.candidates(request, features, request.k, (item) => !inCart.has(item) && allowed(features.itemId(item)));
+    const blended = Array.from({ length: set.items.length }, (_, i) => set.features[i * FEATURE_COUNT + FEATURE.blended]!);
+    return toRecommendations(set, blended, request.k, features, allowed);
   }
 }

@@ -5,10 +5,11 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { CovisitRecommender } from './covisit-recommender.ts';
 import { HistoricalRecommender } from './historical-recommender.ts';
+import { RankedRecommender, type RankerFile } from './ranker/ranked-recommender.ts';
 import type { Recommender } from './recommender.ts';
 import { DEFAULT_KNN_PARAMS, SessionKnnRecommender, type SessionKnnParams } from './session-knn.ts';
 
-export const STRATEGIES = ['session-knn', 'covisit', 'historical'] as const;
+export const STRATEGIES = ['ranked', 'session-knn', 'covisit', 'historical'] as const;
 export type Strategy = (typeof STRATEGIES)[number];
 
 const FORMAT = 'sessionwise-recommender-params-1';
@@ -21,8 +22,12 @@ export interface ParamsFile {
   tuning?: Record<string, unknown>;
 }
 
-export function createRecommender(strategy: Strategy, params: Partial<SessionKnnParams> = {}): Recommender {
+export function createRecommender(strategy: Strategy, options: { params?: Partial<SessionKnnParams>; model?: RankerFile } = {}): Recommender {
+  const params = options.params ?? {};
   switch (strategy) {
+    case 'ranked':
+      if (!options.model) throw new Error('the ranked strategy needs a model file (sessionwise train --out model.json)');
+      return new RankedRecommender(options.model);
     case 'session-knn':
       return new SessionKnnRecommender({ ...DEFAULT_KNN_PARAMS, ...params });
     case 'covisit':

@@ -25,12 +25,12 @@ export class ScoreBoard {
     return item < this.scores.length ? this.scores[item]! : 0;
   }
 
-  /** Adds every score, times `scale`, to another board and clears this one. */
-  drainInto(other: ScoreBoard, scale: number): void {
-    for (const item of this.touched) {
-      other.add(item, this.scores[item]! * scale);
-      this.scores[item] = 0;
-    }
+  forEach(fn: (item: number, score: number) => void): void {
+    for (const item of this.touched) fn(item, this.scores[item]!);
+  }
+
+  clear(): void {
+    for (const item of this.touched) this.scores[item] = 0;
     this.touched.length = 0;
   }
 

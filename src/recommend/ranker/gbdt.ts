@@ -1,0 +1,205 @@
+/**
+ * Gradient-boosted decision trees for the learned ranker: logistic loss, Newton leaf values,
+ * split search over per-feature quantile bins (histograms of gradients), depth-limited trees.
+ * Written here because no maintained JavaScript GBDT trains in-process; the model is a small
+ * JSON file of flat arrays, and scoring one candidate walks `trees` short paths.
+ */
+export const GBDT_FORMAT = 'sessionwise-gbdt-1';
+
+export interface Tree {
+  /** Split feature per node; -1 marks a leaf. */
+  feature: number[];
+  threshold: number[];
+  left: number[];
+  right: number[];
+  /** Leaf value (already scaled by the learning rate). */
+  value: number[];
+}
+
+export interface GbdtModel {
+  format: typeof GBDT_FORMAT;
+  featureNames: string[];
+  baseScore: number;
+  trees: Tree[];
+}
+
+export interface GbdtOptions {
+  trees: number;
+  depth: number;
+  learningRate: number;
+  /** L2 regularisation of leaf values. */
+  lambda: number;
+  /** Least hessian (about: examples weighted by p(1-p)) in a child. */
+  minChildWeight: number;
+  bins: number;
+  onTree?: (done: number) => void;
+}
+
+export const DEFAULT_GBDT_OPTIONS: GbdtOptions = { trees: 100, depth: 5, learningRate: 0.1, lambda: 1, minChildWeight: 1, bins: 32 };
+
+/** Raw score (log-odds) of one row of `features` starting at `offset`. */
+export function predict(model: GbdtModel, features: ArrayLike<number>, offset = 0): number {
+  let score = model.baseScore;
+  for (const t of model.trees) {
+    let node = 0;
+    while (t.feature[node]! >= 0) node = features[offset + t.feature[node]!]! <= t.threshold[node]! ? t.left[node]! : t.right[node]!;
+    score += t.value[node]!;
+  }
+  return score;
+}
+
+/** Trains on `rows` (n x featureNames.length, row-major) with 0/1 labels. */
+export function train(rows: Float64Array, labels: Uint8Array, featureNames: string[], options: GbdtOptions = DEFAULT_GBDT_OPTIONS): GbdtModel {
+  const F = featureNames.length;
+  const n = labels.length;
+  if (rows.length !== n * F) throw new Error(`rows hold ${rows.length} values, expected ${n} x ${F}`);
+  const { binned, edges } = binFeatures(rows, n, F, options.bins);
+  let positives = 0;
+  for (let i = 0; i < n; i++) positives += labels[i]!;
+  const p0 = Math.min(1 - 1e-6, Math.max(1e-6, positives / Math.max(1, n)));
+  const baseScore = Math.log(p0 / (1 - p0));
+  const margin = new Float64Array(n).fill(baseScore);
+  const grad = new Float64Array(n);
+  const hess = new Float64Array(n);
+  const trees: Tree[] = [];
+  const all = Int32Array.from({ length: n }, (_, i) => i);
+  for (let t = 0; t < options.trees; t++) {
+    for (let i = 0; i < n; i++) {
+      const p = 1 / (1 + Math.exp(-margin[i]!));
+      grad[i] = p - labels[i]!;
+      hess[i] = Math.max(p * (1 - p), 1e-12);
+    }
+    const tree: Tree = { feature: [], threshold: [], left: [], right: [], value: [] };
+    grow(tree, all, 0, { binned, edges, grad, hess, F, options });
+    trees.push(tree);
+    for (let i = 0; i < n; i++) margin[i] = margin[i]! + walk(tree, binned, i * F, edges);
+    options.onTree?.(t + 1);
+  }
+  return { format: GBDT_FORMAT, featureNames, baseScore, trees };
+}
+
+interface GrowContext {
+  binned: Uint8Array;
+  edges: Float64Array[];
+  grad: Float64Array;
+  hess: Float64Array;
+  F: number;
+  options: GbdtOptions;
+}
+
+/** Adds the subtree for `rows` to `tree`; returns its node index. */
+function grow(tree: Tree, rows: Int32Array, depth: number, c: GrowContext): number {
+  const node = tree.feature.length;
+  tree.feature.push(-1);
+  tree.threshold.push(0);
+  tree.left.push(-1);
+  tree.right.push(-1);
+  tree.value.push(0);
+  let G = 0;
+  let H = 0;
+  for (const i of rows) {
+    G += c.grad[i]!;
+    H += c.hess[i]!;
+  }
+  const { lambda, minChildWeight, learningRate } = c.options;
+  tree.value[node] = (-G / (H + lambda)) * learningRate;
+  if (depth >= c.options.depth || H < 2 * minChildWeight) return node;
+
+  const B = c.options.bins;
+  const hg = new Float64Array(c.F * B);
+  const hh = new Float64Array(c.F * B);
+  for (const i of rows) {
+    const base = i * c.F;
+    for (let f = 0; f < c.F; f++) {
+      const at = f * B + c.binned[base + f]!;
+      hg[at] = hg[at]! + c.grad[i]!;
+      hh[at] = hh[at]! + c.hess[i]!;
+    }
+  }
+  const parent = (G * G) / (H + lambda);
+  let bestGain = 1e-9;
+  let bestFeature = -1;
+  let bestBin = -1;
+  for (let f = 0; f < c.F; f++) {
+    let gl = 0;
+    let hl = 0;
+    const bins = c.edges[f]!.length; // bins in use for this feature
+    for (let b = 0; b < bins - 1; b++) {
+      gl += hg[f * B + b]!;
+      hl += hh[f * B + b]!;
+      const gr = G - gl;
+      const hr = H - hl;
+      if (hl < minChildWeight || hr < minChildWeight) continue;
+      const gain = (gl * gl) / (hl + lambda) + (gr * gr) / (hr + lambda) - parent;
+      if (gain > bestGain) {
+        bestGain = gain;
+        bestFeature = f;
+        bestBin = b;
+      }
+    }
+  }
+  if (bestFeature < 0) return node;
+  let leftCount = 0;
+  for (const i of rows) if (c.binned[i * c.F + bestFeature]! <= bestBin) leftCount++;
+  const leftRows = new Int32Array(leftCount);
+  const rightRows = new Int32Array(rows.length - leftCount);
+  let l = 0;
+  let r = 0;
+  for (const i of rows) {
+    if (c.binned[i * c.F + bestFeature]! <= bestBin) leftRows[l++] = i;
+    else rightRows[r++] = i;
+  }
+  tree.feature[node] = bestFeature;
+  tree.threshold[node] = c.edges[bestFeature]![bestBin]!;
+  tree.left[node] = grow(tree, leftRows, depth + 1, c);
+  tree.right[node] = grow(tree, rightRows, depth + 1, c);
+  return node;
+}
+
+/** Walks a tree on binned data (training-time margin update). */
+function walk(tree: Tree, binned: Uint8Array, base: number, edges: Float64Array[]): number {
+  let node = 0;
+  while (tree.feature[node]! >= 0) {
+    const f = tree.feature[node]!;
+    node = edges[f]![binned[base + f]!]! <= tree.threshold[node]! ? tree.left[node]! : tree.right[node]!;
+  }
+  return tree.value[node]!;
+}
+
+/**
+ * Quantile bins per feature: edges[f][b] is the largest value in bin b, so "value <= edge" is
+ * the same test at training and at prediction time.
+ */
+function binFeatures(rows: Float64Array, n: number, F: number, maxBins: number): { binned: Uint8Array; edges: Float64Array[] } {
+  if (maxBins > 256) throw new Error('at most 256 bins');
+  const edges: Float64Array[] = [];
+  const sampleStep = Math.max(1, Math.floor(n / 50_000));
+  for (let f = 0; f < F; f++) {
+    const sample: number[] = [];
+    for (let i = 0; i < n; i += sampleStep) sample.push(rows[i * F + f]!);
+    sample.sort((a, b) => a - b);
+    const cuts: number[] = [];
+    for (let b = 1; b <= maxBins; b++) {
+      const v = sample[Math.min(sample.length - 1, Math.floor((b * sample.length) / maxBins) - 1)]!;
+      if (cuts.length === 0 || v > cuts[cuts.length - 1]!) cuts.push(v);
+    }
+    cuts[cuts.length - 1] = Infinity; // the last bin takes everything above
+    edges.push(Float64Array.from(cuts));
+  }
+  const binned = new Uint8Array(n * F);
+  for (let i = 0; i < n; i++) {
+    for (let f = 0; f < F; f++) {
+      const v = rows[i * F + f]!;
+      const e = edges[f]!;
+      let lo = 0;
+      let hi = e.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (v <= e[mid]!) hi = mid;
+        else lo = mid + 1;
+      }
+      binned[i * F + f] = lo;
+    }
+  }
+  return { binned, edges };
+}

@@ -1,0 +1,52 @@
+/**
+ * The full engine: session-kNN candidates with their signals, re-scored by the learned ranker.
+ * The model file (`sessionwise train`) carries the candidate parameters and the trees together,
+ * so a server always ranks with the features the model was trained on.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import type { FeatureReader } from '../../features/feature-store.ts';
+import type { Recommendation, RecommendationRequest, Recommender } from '../recommender.ts';
+import { CANDIDATE_FEATURES, FEATURE_COUNT, SessionKnn, toRecommendations, type SessionKnnParams } from '../session-knn.ts';
+import { GBDT_FORMAT, predict, type GbdtModel } from './gbdt.ts';
+
+export const RANKER_FORMAT = 'sessionwise-ranker-1';
+
+export interface RankerFile {
+  format: typeof RANKER_FORMAT;
+  /** Candidates scored per request. */
+  candidates: number;
+  knn: SessionKnnParams;
+  model: GbdtModel;
+  training: Record<string, unknown>;
+}
+
+export class RankedRecommender implements Recommender {
+  readonly name = 'ranked';
+  private readonly knn: SessionKnn;
+
+  constructor(readonly file: RankerFile) {
+    const expected = CANDIDATE_FEATURES.join(',');
+    if (file.model.featureNames.join(',') !== expected) {
+      throw new Error(`ranker model was trained on features [${file.model.featureNames.join(', ')}], this version computes [${expected}]; retrain it with sessionwise train`);
+    }
+    this.knn = new SessionKnn(file.knn);
+  }
+
+  recommend(request: RecommendationRequest, features: FeatureReader, allowed: (itemId: string) => boolean): Recommendation[] {
+    const inCart = new Set(features.session(request)?.cart ?? []);
+    const set = this.knn.candidates(request, features, this.file.candidates, (item) => !inCart.has(item) && allowed(features.itemId(item)));
+    const scores = new Float64Array(set.items.length);
+    for (let i = 0; i < scores.length; i++) scores[i] = predict(this.file.model, set.features, i * FEATURE_COUNT);
+    return toRecommendations(set, scores, request.k, features, allowed);
+  }
+}
+
+export function readRankerFile(path: string): RankerFile {
+  const file = JSON.parse(readFileSync(path, 'utf8')) as Partial<RankerFile>;
+  if (file.format !== RANKER_FORMAT || file.model?.format !== GBDT_FORMAT) throw new Error(`${path}: not a Sessionwise ranker model (format ${String(file.format)}, expected ${RANKER_FORMAT})`);
+  return file as RankerFile;
+}
+
+export function writeRankerFile(path: string, file: RankerFile): void {
+  writeFileSync(path, JSON.stringify(file));
+}
