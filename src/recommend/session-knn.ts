@@ -134,9 +134,9 @@ export class SessionKnn {
     // 4. Blend in what follows the last item, and re-visits.
     const knnScale = maxKnn > 0 ? 1 / maxKnn : 0;
     this.knn.forEach((item, score) => this.blended.add(item, score * knnScale));
-    const nextOfLast = normalised(recent.length > 0 ? features.neighbours(recent[0]!) : undefined);
-    const nextOfSecondLast = normalised(recent.length > 1 ? features.neighbours(recent[1]!) : undefined);
-    if (p.sequentialWeight > 0) for (const [item, w] of nextOfLast) this.blended.add(item, p.sequentialWeight * w);
+    const nextOfLast = scaled(recent.length > 0 ? features.neighbours(recent[0]!) : undefined);
+    const nextOfSecondLast = scaled(recent.length > 1 ? features.neighbours(recent[1]!) : undefined);
+    if (p.sequentialWeight > 0 && nextOfLast.weights) for (const [item, w] of nextOfLast.weights) this.blended.add(item, p.sequentialWeight * w * nextOfLast.scale);
     if (p.revisitWeight > 0) for (const [item, w] of weights) this.blended.add(item, p.revisitWeight * w);
     for (const item of weights.keys()) this.marks[item] = 0;
 
@@ -150,8 +150,8 @@ export class SessionKnn {
       rows[f + FEATURE.revisit] = weights.get(item) ?? 0;
       rows[f + FEATURE.isLast] = recent[0] === item ? 1 : 0;
       rows[f + FEATURE.occurrences] = occurrences.get(item) ?? 0;
-      rows[f + FEATURE.nextOfLast] = nextOfLast.get(item) ?? 0;
-      rows[f + FEATURE.nextOfSecondLast] = nextOfSecondLast.get(item) ?? 0;
+      rows[f + FEATURE.nextOfLast] = nextOfLast.of(item);
+      rows[f + FEATURE.nextOfSecondLast] = nextOfSecondLast.of(item);
       rows[f + FEATURE.popularity] = Math.log1p(index.sessionCount(item)) / logTotal;
       rows[f + FEATURE.neighbourShare] = this.neighbourHits.get(item) / Math.max(1, neighbours.length);
       rows[f + FEATURE.sessionLength] = recent.length;
@@ -176,13 +176,12 @@ export class SessionKnn {
   }
 }
 
-function normalised(weights: ReadonlyMap<number, number> | undefined): Map<number, number> {
-  const out = new Map<number, number>();
-  if (!weights) return out;
+/** Co-visitation weights scaled so the strongest is 1, read without copying the map. */
+function scaled(weights: ReadonlyMap<number, number> | undefined): { weights: ReadonlyMap<number, number> | undefined; scale: number; of: (item: number) => number } {
   let max = 0;
-  for (const w of weights.values()) if (w > max) max = w;
-  for (const [item, w] of weights) out.set(item, w / max);
-  return out;
+  if (weights) for (const w of weights.values()) if (w > max) max = w;
+  const scale = max > 0 ? 1 / max : 0;
+  return { weights, scale, of: (item) => (weights?.get(item) ?? 0) * scale };
 }
 
 /** Ranks candidates by a score per row; fills short lists with popular items. */

@@ -87,35 +87,51 @@ interface GrowContext {
   options: GbdtOptions;
 }
 
-/** Adds the subtree for `rows` to `tree`; returns its node index. */
-function grow(tree: Tree, rows: Int32Array, depth: number, c: GrowContext): number {
+interface Histogram {
+  grad: Float64Array;
+  hess: Float64Array;
+}
+
+function histogram(rows: Int32Array, c: GrowContext): Histogram {
+  const B = c.options.bins;
+  const grad = new Float64Array(c.F * B);
+  const hess = new Float64Array(c.F * B);
+  for (let r = 0; r < rows.length; r++) {
+    const i = rows[r]!;
+    const base = i * c.F;
+    const g = c.grad[i]!;
+    const h = c.hess[i]!;
+    for (let f = 0; f < c.F; f++) {
+      const at = f * B + c.binned[base + f]!;
+      grad[at] = grad[at]! + g;
+      hess[at] = hess[at]! + h;
+    }
+  }
+  return { grad, hess };
+}
+
+/**
+ * Adds the subtree for `rows` to `tree`; returns its node index. Only the smaller child's
+ * histogram is built from rows; the larger one is the parent's minus it.
+ */
+function grow(tree: Tree, rows: Int32Array, depth: number, c: GrowContext, hist: Histogram = histogram(rows, c)): number {
   const node = tree.feature.length;
   tree.feature.push(-1);
   tree.threshold.push(0);
   tree.left.push(-1);
   tree.right.push(-1);
   tree.value.push(0);
+  const B = c.options.bins;
   let G = 0;
   let H = 0;
-  for (const i of rows) {
-    G += c.grad[i]!;
-    H += c.hess[i]!;
+  for (let b = 0; b < B; b++) {
+    G += hist.grad[b]!;
+    H += hist.hess[b]!;
   }
   const { lambda, minChildWeight, learningRate } = c.options;
   tree.value[node] = (-G / (H + lambda)) * learningRate;
   if (depth >= c.options.depth || H < 2 * minChildWeight) return node;
 
-  const B = c.options.bins;
-  const hg = new Float64Array(c.F * B);
-  const hh = new Float64Array(c.F * B);
-  for (const i of rows) {
-    const base = i * c.F;
-    for (let f = 0; f < c.F; f++) {
-      const at = f * B + c.binned[base + f]!;
-      hg[at] = hg[at]! + c.grad[i]!;
-      hh[at] = hh[at]! + c.hess[i]!;
-    }
-  }
   const parent = (G * G) / (H + lambda);
   let bestGain = 1e-9;
   let bestFeature = -1;
@@ -125,8 +141,8 @@ function grow(tree: Tree, rows: Int32Array, depth: number, c: GrowContext): numb
     let hl = 0;
     const bins = c.edges[f]!.length; // bins in use for this feature
     for (let b = 0; b < bins - 1; b++) {
-      gl += hg[f * B + b]!;
-      hl += hh[f * B + b]!;
+      gl += hist.grad[f * B + b]!;
+      hl += hist.hess[f * B + b]!;
       const gr = G - gl;
       const hr = H - hl;
       if (hl < minChildWeight || hr < minChildWeight) continue;
@@ -140,19 +156,27 @@ function grow(tree: Tree, rows: Int32Array, depth: number, c: GrowContext): numb
   }
   if (bestFeature < 0) return node;
   let leftCount = 0;
-  for (const i of rows) if (c.binned[i * c.F + bestFeature]! <= bestBin) leftCount++;
+  for (let r = 0; r < rows.length; r++) if (c.binned[rows[r]! * c.F + bestFeature]! <= bestBin) leftCount++;
   const leftRows = new Int32Array(leftCount);
   const rightRows = new Int32Array(rows.length - leftCount);
   let l = 0;
-  let r = 0;
-  for (const i of rows) {
+  let rr = 0;
+  for (let r = 0; r < rows.length; r++) {
+    const i = rows[r]!;
     if (c.binned[i * c.F + bestFeature]! <= bestBin) leftRows[l++] = i;
-    else rightRows[r++] = i;
+    else rightRows[rr++] = i;
+  }
+  const smallIsLeft = leftRows.length <= rightRows.length;
+  const small = histogram(smallIsLeft ? leftRows : rightRows, c);
+  const large: Histogram = { grad: hist.grad, hess: hist.hess }; // the parent's arrays are not needed again
+  for (let j = 0; j < large.grad.length; j++) {
+    large.grad[j] = large.grad[j]! - small.grad[j]!;
+    large.hess[j] = large.hess[j]! - small.hess[j]!;
   }
   tree.feature[node] = bestFeature;
   tree.threshold[node] = c.edges[bestFeature]![bestBin]!;
-  tree.left[node] = grow(tree, leftRows, depth + 1, c);
-  tree.right[node] = grow(tree, rightRows, depth + 1, c);
+  tree.left[node] = grow(tree, leftRows, depth + 1, c, smallIsLeft ? small : large);
+  tree.right[node] = grow(tree, rightRows, depth + 1, c, smallIsLeft ? large : small);
   return node;
 }
 
