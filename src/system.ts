@@ -10,8 +10,9 @@ import { MemoryFeatureStore } from './features/memory/memory-store.ts';
 import { Collector } from './ingest/collector.ts';
 import type { EventLog } from './log/event-log.ts';
 import { LmdbEventLog } from './log/embedded/lmdb-log.ts';
-import { CovisitRecommender } from './recommend/covisit-recommender.ts';
+import { readRankerFile } from './recommend/ranker/ranked-recommender.ts';
 import type { Recommender } from './recommend/recommender.ts';
+import { createRecommender, readParamsFile } from './recommend/strategies.ts';
 import { StreamProcessor } from './stream/processor.ts';
 
 export interface System {
@@ -33,6 +34,14 @@ export function streamConfig(config: Config) {
   };
 }
 
+/** The configured recommender: the same factory `sessionwise eval` uses. */
+export function recommenderFrom(config: Config): Recommender {
+  return createRecommender(config.recommender, {
+    params: config.paramsFile ? readParamsFile(config.paramsFile).params : undefined,
+    model: config.modelFile ? readRankerFile(config.modelFile) : undefined,
+  });
+}
+
 /** Opens the embedded system; the processor is created but not started (see System.processor.start). */
 export function openEmbeddedSystem(config: Config): System {
   const log = new LmdbEventLog({ dir: join(config.dataDir, 'log'), partitions: config.partitions, noSync: !config.syncWrites });
@@ -47,7 +56,7 @@ export function openEmbeddedSystem(config: Config): System {
   // The processor's maintenance tick is what writes checkpoints: it must come at least as often
   // as the configured interval, or an interval under the default tick (5 s) is never honoured.
   const processor = new StreamProcessor(log, store, { maintainIntervalMs: Math.min(5000, Math.max(10, (config.checkpointIntervalSeconds * 1000) / 2)) });
-  const recommender = new CovisitRecommender();
+  const recommender = recommenderFrom(config);
   return {
     config,
     log,

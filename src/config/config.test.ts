@@ -17,6 +17,12 @@ describe('loadConfig', () => {
     assert.equal(c.host, '127.0.0.1');
   });
 
+  it('serves the ranked engine when a model file is given, unless a strategy is named', () => {
+    assert.equal(loadConfig({ env: {} }).recommender, 'session-knn');
+    assert.equal(loadConfig({ env: { MODEL_FILE: '/m.json' } }).recommender, 'ranked');
+    assert.equal(loadConfig({ env: { MODEL_FILE: '/m.json', RECOMMENDER: 'covisit' } }).recommender, 'covisit');
+  });
+
   it('explains what is wrong', () => {
     assert.throws(() => loadConfig({ env: { PORT: 'eighty' } }), /invalid configuration at \/port/);
     assert.throws(() => loadConfig({ env: {}, overrides: { partitions: 0 } }), /\/partitions/);

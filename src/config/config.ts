@@ -20,6 +20,12 @@ export const ConfigSchema = Type.Object(
     logLevel: Type.Union([Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug'), Type.Literal('silent')], { default: 'info' }),
     adminToken: Type.Optional(Type.String({ minLength: 16, description: 'Bearer token required by /v1/admin/* when set.' })),
     syncWrites: Type.Boolean({ default: true, description: 'fsync the event log before acknowledging (turn off only for throwaway data).' }),
+    recommender: Type.Union([Type.Literal('ranked'), Type.Literal('session-knn'), Type.Literal('covisit'), Type.Literal('historical')], {
+      default: 'session-knn',
+      description: 'Recommender served; ranked needs modelFile.',
+    }),
+    modelFile: Type.Optional(Type.String({ minLength: 1, description: 'Ranker model from `sessionwise train`; selects the ranked recommender unless recommender says otherwise.' })),
+    paramsFile: Type.Optional(Type.String({ minLength: 1, description: 'session-knn parameters from `sessionwise tune`.' })),
   },
   { additionalProperties: false },
 );
@@ -38,6 +44,9 @@ const ENV: Array<[keyof Config, string, (v: string) => unknown]> = [
   ['logLevel', 'LOG_LEVEL', String],
   ['adminToken', 'ADMIN_TOKEN', String],
   ['syncWrites', 'SYNC_WRITES', (v) => v !== 'false' && v !== '0'],
+  ['recommender', 'RECOMMENDER', String],
+  ['modelFile', 'MODEL_FILE', String],
+  ['paramsFile', 'PARAMS_FILE', String],
 ];
 
 export function defaults(): Config {
@@ -50,6 +59,7 @@ export function loadConfig(options: { file?: string; env?: NodeJS.ProcessEnv; ov
   const env = options.env ?? process.env;
   const merged: Record<string, unknown> = { ...defaults() };
   const file = options.file ?? env.SESSIONWISE_CONFIG;
+  let fileNamesRecommender = false;
   if (file) {
     let parsed: unknown;
     try {
@@ -59,9 +69,13 @@ export function loadConfig(options: { file?: string; env?: NodeJS.ProcessEnv; ov
     }
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error(`config file ${file}: must hold a JSON object`);
     Object.assign(merged, parsed);
+    fileNamesRecommender = 'recommender' in parsed;
   }
   for (const [key, name, parse] of ENV) if (env[name] !== undefined && env[name] !== '') merged[key] = parse(env[name]!);
   for (const [key, value] of Object.entries(options.overrides ?? {})) if (value !== undefined) merged[key] = value;
+  // A model file means the ranked engine unless a strategy was named explicitly.
+  const named = fileNamesRecommender || env.RECOMMENDER !== undefined || options.overrides?.recommender !== undefined;
+  if (merged.modelFile !== undefined && !named) merged.recommender = 'ranked';
   if (!check.Check(merged)) {
     const e = check.Errors(merged).First();
     throw new Error(`invalid configuration at ${e?.path ?? '/'}: ${e?.message ?? 'does not match'} (got ${JSON.stringify(e?.value)})`);

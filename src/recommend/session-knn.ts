@@ -193,11 +193,13 @@ export function toRecommendations(
   allowed: (itemId: string) => boolean,
 ): Recommendation[] {
   const order = set.items.map((_, i) => i).sort((a, b) => scores[b]! - scores[a]!);
+  const last = set.session?.recentItems[0];
+  const together = last === undefined ? 'viewed in sessions like this one' : `viewed together with ${features.itemId(last)}`;
   const out: Recommendation[] = [];
   for (const i of order.slice(0, k)) {
     const item = set.items[i]!;
     const revisit = set.features[i * FEATURE_COUNT + FEATURE.revisit]! > 0;
-    out.push({ itemId: features.itemId(item), score: scores[i]!, reason: revisit ? 'viewed earlier in this session' : 'shoppers with sessions like this one viewed it' });
+    out.push({ itemId: features.itemId(item), score: scores[i]!, reason: revisit ? 'viewed earlier in this session' : together });
   }
   if (out.length < k) {
     const taken = new Set(set.items);
