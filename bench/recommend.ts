@@ -1,0 +1,122 @@
+/**
+ * Recommendations with the whole Diginetica training set loaded: bench/recommend-server.ts (a
+ * separate process pinned to core 0) loads the training sessions and every test prefix as a live
+ * session; this process (core 1) asks GET /v1/recommendations?sessionId=test-<n>&k=20, rotating
+ * over the prefixes:
+ *   max:   autocannon, as fast as the server answers;
+ *   rate:  autocannon with overallRate (it sends each connection's quota per second in a burst);
+ *   paced: an open-loop generator sending one request every 1/rate s (the arrival pattern the
+ *          "at 1,000 requests/s" target describes), latency from send to answer;
+ *   floor: the same paced load on GET /healthz, which does no work: the latency this machine,
+ *          Node's HTTP stack and Fastify give on their own, to judge the recommendation p99 by.
+ */
+import http from 'node:http';
+import { datasetFiles, getJson, info, parseOptions, pacedLoad, round, runAutocannon, spawnNode, type ChildServer, type OptionSpec, type Result } from './support.ts';
+
+export const options = {
+  duration: { default: 15, help: 'seconds of each measured phase' },
+  warmup: { default: 3, help: 'seconds of unmeasured load first' },
+  connections: { default: 64, help: 'connections for the max-throughput phase' },
+  rate: { default: 1000, help: 'requests/s of the fixed-rate phases' },
+  rateConnections: { default: 16, help: 'connections for the autocannon fixed-rate phase' },
+  recommender: { default: 'configured', help: 'strategy the server serves (a config `recommender` value); "configured": the default configuration' },
+} satisfies OptionSpec;
+
+interface ServerInfo {
+  port: number;
+  testSessions: number;
+  [key: string]: unknown;
+}
+
+async function startServer(train: string, test: string, recommender: string): Promise<{ server: ChildServer; info: ServerInfo }> {
+  let resolveInfo: (value: ServerInfo) => void = () => undefined;
+  const ready = new Promise<ServerInfo>((r) => (resolveInfo = r));
+  const server = spawnNode(['--expose-gc', '--import', 'tsx', 'bench/recommend-server.ts', train, test, recommender], {
+    core: 0,
+    onLine: (line) => (line.startsWith('{') ? resolveInfo(JSON.parse(line) as ServerInfo) : process.stderr.write(`[server] ${line}\n`)),
+  });
+  const exited = new Promise<never>((_, reject) => server.process.once('exit', (code) => reject(new Error(`recommend server exited (${code}) before serving`))));
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('recommend server not ready after 300 s')), 300_000)));
+  try {
+    return { server, info: await Promise.race([ready, exited, timeout]) };
+  } catch (error) {
+    await server.stop();
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+interface Recommendations {
+  strategy: string;
+  fresh: boolean;
+  items: Array<{ itemId: string; reason: string }>;
+}
+
+const FALLBACK_REASONS = new Set(['trending now', 'popular']);
+
+/** A few answers checked: full lists, mostly personalised (not the trending or popular fallback). */
+async function sample(base: string, sessions: number): Promise<Result> {
+  const agent = new http.Agent({ keepAlive: true });
+  let full = 0;
+  let personalised = 0;
+  let items = 0;
+  let strategy = '';
+  const n = 200;
+  for (let i = 0; i < n; i++) {
+    const answer = await getJson<Recommendations>(agent, `${base}/v1/recommendations?sessionId=test-${Math.floor((i * sessions) / n)}&k=20`);
+    if (answer.items.length === 20) full++;
+    items += answer.items.length;
+    personalised += answer.items.filter((it) => !FALLBACK_REASONS.has(it.reason)).length;
+    strategy = answer.strategy;
+  }
+  agent.destroy();
+  return { strategy, requests: n, fullLists: full, personalisedShare: round(personalised / items, 3) };
+}
+
+export async function run(args: string[]): Promise<Result> {
+  const o = parseOptions(args, options);
+  const data = datasetFiles(['diginetica/train_sessions.txt', 'diginetica/test_pairs.tsv']);
+  if ('skip' in data) return data.skip;
+  const [train, test] = data.files as [string, string];
+  info('starting the recommend server on core 0 (loads Diginetica: about a minute)');
+  const { server, info: loaded } = await startServer(train, test, o.recommender);
+  try {
+    info(`server ready: ${JSON.stringify(loaded)}`);
+    const base = `http://127.0.0.1:${loaded.port}`;
+    const n = loaded.testSessions;
+    const path = (i: number) => `/v1/recommendations?sessionId=test-${i % n}&k=20`;
+    const check = await sample(base, n);
+    let next = 0;
+    const rotating = [{ method: 'GET', setupRequest: (request: object) => ({ ...request, path: path(next++) }) }];
+    if (o.warmup > 0) await runAutocannon({ url: base, connections: o.connections, duration: o.warmup, requests: rotating });
+    info(`max throughput: ${o.connections} connections, ${o.duration} s`);
+    const max = await runAutocannon({ url: base, connections: o.connections, duration: o.duration, requests: rotating });
+    info(`max: ${max.requestsPerSecond} requests/s, p50 ${max.latencyMs.p50} ms, p99 ${max.latencyMs.p99} ms`);
+    info(`fixed rate (autocannon overallRate ${o.rate}), ${o.duration} s`);
+    const rate = await runAutocannon({ url: base, connections: o.rateConnections, duration: o.duration, overallRate: o.rate, ignoreCoordinatedOmission: true, requests: rotating });
+    info(`paced open loop at ${o.rate} requests/s, ${o.duration} s`);
+    const paced = await pacedLoad({ url: (i) => `${base}${path(next + i)}`, rate: o.rate, durationS: o.duration });
+    info(`noise floor: paced GET /healthz at ${o.rate} requests/s, ${o.duration} s`);
+    const floor = await pacedLoad({ url: () => `${base}/healthz`, rate: o.rate, durationS: o.duration });
+    info(`at ${o.rate}/s: paced p99 ${paced.latencyMs.p99} ms, autocannon-rate p99 ${rate.latencyMs.p99} ms, /healthz p99 ${floor.latencyMs.p99} ms`);
+    return {
+      strategy: check.strategy,
+      requestsPerSecond: max.requestsPerSecond,
+      latencyMs: max.latencyMs,
+      atFixedRate: {
+        rate: o.rate,
+        paced: paced,
+        healthzFloor: { latencyMs: floor.latencyMs, failed: floor.failed },
+        autocannonOverallRate: { requestsPerSecond: rate.requestsPerSecond, latencyMs: rate.latencyMs, autocannon: rate.autocannon, failed: rate.non2xx + rate.errors + rate.timeouts },
+      },
+      max: { autocannon: max.autocannon, failed: max.non2xx + max.errors + max.timeouts, connections: o.connections },
+      server: loaded,
+      sample: check,
+      config: o,
+    };
+  } finally {
+    await server.stop();
+  }
+}

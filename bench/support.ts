@@ -1,0 +1,553 @@
+/**
+ * Shared benchmark helpers: paths and dataset lookup, statistics, pinned child processes that are
+ * always killed, a small HTTP client, the autocannon wrapper, a paced (open-loop) load generator
+ * and a deterministic generator of realistic events.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { LoggedEvent } from '../src/events/logged.ts';
+
+export type Result = Record<string, unknown>;
+
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+/** Datasets live beside the repository, never in it (see ../shared/datasets/README.md). */
+export const DATASETS_DIR = resolve(REPO_ROOT, '..', 'shared', 'datasets');
+
+/** Progress and information: stderr, so that stdout holds only the result line. */
+export function info(message: string): void {
+  process.stderr.write(`[bench] ${message}\n`);
+}
+
+/** The dataset files, or a skip result naming what is missing. */
+export function datasetFiles(relative: string[]): { files: string[] } | { skip: Result } {
+  const files = relative.map((r) => join(DATASETS_DIR, r));
+  const missing = files.filter((f) => !existsSync(f));
+  if (missing.length === 0) return { files };
+  const reason = `dataset not found: ${missing.join(', ')} (datasets live in ../shared/datasets relative to the repository; see its README.md)`;
+  info(`skipped: ${reason}`);
+  return { skip: { skipped: true, reason } };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Options and statistics
+
+export interface OptionSpec {
+  [name: string]: { default: number | string; help: string };
+}
+
+export type Options<S extends OptionSpec> = { [K in keyof S]: S[K]['default'] extends number ? number : string };
+
+/** --name value options, numbers where the default is a number; unknown options are an error. */
+export function parseOptions<S extends OptionSpec>(args: string[], spec: S): Options<S> {
+  const { values } = parseArgs({ args, options: Object.fromEntries(Object.keys(spec).map((k) => [k, { type: 'string' as const }])), strict: true, allowPositionals: false });
+  const out: Record<string, number | string> = {};
+  for (const [name, { default: fallback }] of Object.entries(spec)) {
+    const raw = values[name];
+    if (typeof fallback === 'string') {
+      out[name] = raw ?? fallback;
+      continue;
+    }
+    const n = raw === undefined ? fallback : Number(raw);
+    if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a non-negative number, got ${String(raw)}`);
+    out[name] = n;
+  }
+  return out as Options<S>;
+}
+
+export function describeOptions(spec: OptionSpec): string {
+  return Object.entries(spec)
+    .map(([name, { default: d, help }]) => `      --${name} <${typeof d === 'number' ? 'n' : 'name'}>  ${help} (default ${d})`)
+    .join('\n');
+}
+
+export function round(x: number, digits = 3): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+export interface Summary {
+  count: number;
+  mean: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  p999: number;
+  max: number;
+}
+
+/** Percentiles by the nearest-rank method (p99 of 1000 values is the 990th smallest). */
+export function summarize(values: ArrayLike<number>, digits = 3): Summary {
+  const sorted = Float64Array.from(values).sort();
+  const n = sorted.length;
+  const at = (p: number) => (n === 0 ? Number.NaN : sorted[Math.min(n - 1, Math.max(0, Math.ceil((p / 100) * n) - 1))]!);
+  let total = 0;
+  for (const v of sorted) total += v;
+  return { count: n, mean: round(total / n, digits), p50: round(at(50), digits), p90: round(at(90), digits), p99: round(at(99), digits), p999: round(at(99.9), digits), max: round(at(100), digits) };
+}
+
+/** Temporary dirs not yet removed: the exit hook removes them when a run is cut short. */
+const tempDirs = new Set<string>();
+
+export function tempDir(prefix: string): string {
+  installExitHook();
+  const dir = mkdtempSync(join(tmpdir(), `sessionwise-bench-${prefix}-`));
+  tempDirs.add(dir);
+  return dir;
+}
+
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+  tempDirs.delete(dir);
+}
+
+/** Process memory as Node reports it, in MiB. */
+export function memoryMiB(): { rss: number; heapUsed: number; external: number; arrayBuffers: number } {
+  const m = process.memoryUsage();
+  const mib = (b: number) => round(b / 2 ** 20, 1);
+  return { rss: mib(m.rss), heapUsed: mib(m.heapUsed), external: mib(m.external), arrayBuffers: mib(m.arrayBuffers) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Machine and pinning
+
+let tasksetChecked: boolean | undefined;
+
+export function hasTaskset(): boolean {
+  tasksetChecked ??= spawnSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' }).status === 0;
+  return tasksetChecked;
+}
+
+export function machine(): Result {
+  return { cpus: cpus().length, cpusAvailable: availableParallelism(), cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version, taskset: hasTaskset() };
+}
+
+/** The command line that runs `args` under node, pinned to `core` when taskset is available. */
+export function pinnedNode(core: number | undefined, args: string[]): { command: string; args: string[] } {
+  if (core === undefined || !hasTaskset()) return { command: process.execPath, args };
+  return { command: 'taskset', args: ['-c', String(core), process.execPath, ...args] };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Child servers: every child is killed when this process exits, normally or not.
+
+const children = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+  });
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(signal, () => {
+      info(`${signal}: exiting (child processes and temporary dirs are cleaned up)`);
+      process.exit(130);
+    });
+  }
+}
+
+export interface ChildServer {
+  process: ChildProcess;
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves when the child is gone. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+export interface SpawnOptions {
+  core?: number;
+  env?: NodeJS.ProcessEnv;
+  /** Called with each stdout line; by default lines go to stderr. */
+  onLine?: (line: string) => void;
+}
+
+/** Starts `node <args>` (pinned to a core when asked) in the repository root. */
+export function spawnNode(args: string[], options: SpawnOptions = {}): ChildServer {
+  installExitHook();
+  const { command, args: argv } = pinnedNode(options.core, args);
+  const child = spawn(command, argv, { cwd: REPO_ROOT, env: { ...process.env, ...options.env }, stdio: ['pipe', 'pipe', 'inherit'] });
+  children.add(child);
+  const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
+  void exited.then(() => children.delete(child));
+  createInterface({ input: child.stdout! }).on('line', (line) => (options.onLine ? options.onLine(line) : process.stderr.write(`[server] ${line}\n`)));
+  return {
+    process: child,
+    async stop(graceMs = 15_000) {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+/** Polls until `check` is true; throws after `timeoutMs` or when the child has exited. */
+export async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs: number, child?: ChildProcess): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child && (child.exitCode !== null || child.signalCode !== null)) throw new Error(`${what}: the server exited (${child.exitCode ?? child.signalCode})`);
+    try {
+      if (await check()) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${what}: not ready after ${timeoutMs} ms`);
+}
+
+/** Starts the real server (`sessionwise start`) on a temporary data dir, pinned to `core`, and waits for /readyz. */
+export async function startCliServer(options: { core: number; env?: NodeJS.ProcessEnv }): Promise<{ url: string; dataDir: string; server: ChildServer; stop(): Promise<void> }> {
+  const port = await freePort();
+  const dataDir = tempDir('server');
+  const server = spawnNode(['--import', 'tsx', 'src/cli/main.ts', 'start', '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir], {
+    core: options.core,
+    env: { LOG_LEVEL: 'silent', ...options.env },
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const agent = new http.Agent({ keepAlive: false });
+  try {
+    await waitUntil('server start', async () => (await httpRequest(agent, `${url}/readyz`)).status === 200, 60_000, server.process);
+  } catch (error) {
+    await server.stop();
+    removeDir(dataDir);
+    throw error;
+  }
+  return {
+    url,
+    dataDir,
+    server,
+    async stop() {
+      await server.stop();
+      removeDir(dataDir);
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTTP
+
+export interface HttpAnswer {
+  status: number;
+  body: string;
+}
+
+export function httpRequest(agent: http.Agent, url: string, options: { method?: string; body?: string; timeoutMs?: number } = {}): Promise<HttpAnswer> {
+  return new Promise((resolveAnswer, reject) => {
+    const headers: http.OutgoingHttpHeaders = options.body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(options.body) };
+    const request = http.request(url, { method: options.method ?? 'GET', agent, headers, timeout: options.timeoutMs ?? 10_000 }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (c: Buffer) => chunks.push(c));
+      response.on('end', () => resolveAnswer({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      response.on('error', reject);
+    });
+    request.on('timeout', () => request.destroy(new Error(`${options.method ?? 'GET'} ${url}: timed out`)));
+    request.on('error', reject);
+    request.end(options.body);
+  });
+}
+
+export async function getJson<T>(agent: http.Agent, url: string): Promise<T> {
+  const answer = await httpRequest(agent, url);
+  if (answer.status !== 200) throw new Error(`GET ${url}: ${answer.status} ${answer.body.slice(0, 200)}`);
+  return JSON.parse(answer.body) as T;
+}
+
+// ---------------------------------------------------------------------------------------------
+// autocannon (no bundled types): the part of its API used here.
+
+interface CannonRequest {
+  method?: string;
+  path?: string;
+  headers?: Record<string, string>;
+  body?: string;
+  setupRequest?: (request: CannonRequest, context: Record<string, unknown>) => CannonRequest;
+  onResponse?: (status: number, body: string, context: Record<string, unknown>) => void;
+}
+
+export interface CannonOptions {
+  url: string;
+  connections: number;
+  duration: number;
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string;
+  requests?: CannonRequest[];
+  idReplacement?: boolean;
+  overallRate?: number;
+  ignoreCoordinatedOmission?: boolean;
+  timeout?: number;
+}
+
+interface CannonHistogram {
+  mean: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  total: number;
+}
+
+interface CannonResult {
+  requests: CannonHistogram;
+  latency: CannonHistogram;
+  duration: number;
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+}
+
+interface CannonInstance {
+  on(event: 'response', listener: (client: unknown, status: number, bytes: number, responseTimeMs: number) => void): void;
+}
+
+type Autocannon = (options: CannonOptions, done: (error: Error | null, result: CannonResult) => void) => CannonInstance;
+
+const requireCjs = createRequire(import.meta.url);
+
+export interface LoadResult {
+  durationS: number;
+  responses: number;
+  requestsPerSecond: number;
+  /** From each response's own timing, in ms with sub-millisecond resolution. */
+  latencyMs: Summary;
+  /** autocannon's own figures (whole milliseconds). */
+  autocannon: { requestsPerSecondMean: number; latencyP50: number; latencyP99: number };
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+}
+
+/** Runs autocannon in this process (pin the process, not autocannon) and records every 2xx latency. */
+export function runAutocannon(options: CannonOptions): Promise<LoadResult> {
+  const autocannon = requireCjs('autocannon') as Autocannon;
+  const latencies: number[] = [];
+  return new Promise((resolveRun, reject) => {
+    const instance = autocannon({ timeout: 10, ...options }, (error, result) => {
+      if (error) return reject(error);
+      resolveRun({
+        durationS: round(result.duration, 2),
+        responses: latencies.length,
+        requestsPerSecond: Math.round(latencies.length / result.duration),
+        latencyMs: summarize(latencies),
+        autocannon: { requestsPerSecondMean: Math.round(result.requests.mean), latencyP50: result.latency.p50, latencyP99: result.latency.p99 },
+        non2xx: result.non2xx,
+        errors: result.errors,
+        timeouts: result.timeouts,
+      });
+    });
+    instance.on('response', (_client, status, _bytes, ms) => {
+      if (status >= 200 && status < 300) latencies.push(ms);
+    });
+  });
+}
+
+/**
+ * Open-loop load at a fixed rate: request i is sent at start + i / rate whatever the answers
+ * (so a slow answer cannot delay later requests and hide itself, unlike a closed loop), over a
+ * pool of keep-alive connections; latency runs from the send to the last byte of the answer.
+ */
+export async function pacedLoad(options: { url: (i: number) => string; rate: number; durationS: number; maxInFlight?: number }): Promise<{ sent: number; answered: number; failed: number; skipped: number; achievedRate: number; latencyMs: Summary }> {
+  const maxInFlight = options.maxInFlight ?? 256;
+  const agent = new http.Agent({ keepAlive: true, maxSockets: maxInFlight });
+  const latencies: number[] = [];
+  let sent = 0;
+  let failed = 0;
+  let skipped = 0;
+  let inFlight = 0;
+  const total = Math.round(options.rate * options.durationS);
+  const start = performance.now();
+  await new Promise<void>((done) => {
+    const tick = (): void => {
+      const due = Math.min(total, Math.floor(((performance.now() - start) / 1000) * options.rate) + 1);
+      while (sent + skipped < due) {
+        if (inFlight >= maxInFlight) {
+          skipped++;
+          continue;
+        }
+        const i = sent++;
+        inFlight++;
+        const t0 = performance.now();
+        httpRequest(agent, options.url(i)).then(
+          (answer) => {
+            if (answer.status === 200) latencies.push(performance.now() - t0);
+            else failed++;
+          },
+          () => failed++,
+        ).finally(() => {
+          inFlight--;
+          if (sent + skipped >= total && inFlight === 0) done();
+        });
+      }
+      if (sent + skipped < total) setTimeout(tick, 0.5);
+      else if (inFlight === 0) done();
+    };
+    tick();
+  });
+  const elapsed = (performance.now() - start) / 1000;
+  agent.destroy();
+  return { sent, answered: latencies.length, failed, skipped, achievedRate: Math.round(sent / elapsed), latencyMs: summarize(latencies) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Realistic events
+
+/** mulberry32: small, fast, deterministic. */
+export class Rng {
+  private state: number;
+
+  constructor(seed: number) {
+    this.state = seed >>> 0;
+  }
+
+  next(): number {
+    let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+
+  int(n: number): number {
+    return Math.floor(this.next() * n);
+  }
+}
+
+/** Item popularity rank drawn from a Zipf(s) law over n items (rank 0 the most popular). */
+export class Zipf {
+  private readonly cdf: Float64Array;
+
+  constructor(
+    readonly n: number,
+    s: number,
+    private readonly rng: Rng,
+  ) {
+    this.cdf = new Float64Array(n);
+    let total = 0;
+    for (let i = 0; i < n; i++) this.cdf[i] = total += 1 / Math.pow(i + 1, s);
+    for (let i = 0; i < n; i++) this.cdf[i]! /= total;
+  }
+
+  sample(): number {
+    const u = this.rng.next();
+    let lo = 0;
+    let hi = this.n - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.cdf[mid]! < u) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+}
+
+export const itemId = (rank: number): string => `sku-${(rank * 7919) % 1_000_003}`;
+export const categoryOf = (rank: number): string => `cat-${rank % 400}`;
+export const priceOf = (rank: number): number => 5 + ((rank * 37) % 500) + 0.99;
+
+export interface EventGeneratorOptions {
+  seed?: number;
+  items?: number;
+  zipfExponent?: number;
+  /** Sessions in progress at any moment; events are spread over them at random. */
+  concurrentSessions?: number;
+  meanSessionEvents?: number;
+  startTime?: number;
+  /** Mean event-time gap between consecutive events (all sessions together). */
+  meanGapMs?: number;
+  idPrefix?: string;
+  /** Only product_view events (the ingest benchmark); default: the realistic mix. */
+  viewsOnly?: boolean;
+}
+
+interface LiveSession {
+  n: number;
+  left: number;
+  item: number;
+}
+
+/**
+ * A stream of LoggedEvents as shoppers make them: many concurrent sessions, each a run of
+ * product views, clicks, scrolls, dwell pings and the odd add-to-cart, items drawn from a Zipf
+ * law, event time increasing. Deterministic for a seed.
+ */
+export class EventGenerator {
+  readonly rng: Rng;
+  private readonly zipf: Zipf;
+  private readonly live: LiveSession[] = [];
+  private readonly meanSessionEvents: number;
+  private readonly meanGapMs: number;
+  private readonly idPrefix: string;
+  private readonly viewsOnly: boolean;
+  private time: number;
+  private sessions = 0;
+  private count = 0;
+
+  constructor(options: EventGeneratorOptions = {}) {
+    this.rng = new Rng(options.seed ?? 42);
+    this.zipf = new Zipf(options.items ?? 50_000, options.zipfExponent ?? 1, this.rng);
+    this.meanSessionEvents = options.meanSessionEvents ?? 12;
+    this.meanGapMs = options.meanGapMs ?? 1;
+    this.idPrefix = options.idPrefix ?? 'e';
+    this.viewsOnly = options.viewsOnly ?? false;
+    this.time = options.startTime ?? Date.UTC(2024, 0, 1);
+    for (let i = 0; i < (options.concurrentSessions ?? 20_000); i++) this.live.push(this.newSession());
+  }
+
+  private newSession(): LiveSession {
+    const left = 1 + Math.floor(-Math.log(1 - this.rng.next()) * (this.meanSessionEvents - 1));
+    return { n: this.sessions++, left, item: this.zipf.sample() };
+  }
+
+  next(): LoggedEvent {
+    const k = this.rng.int(this.live.length);
+    const s = this.live[k]!;
+    this.time += -Math.log(1 - this.rng.next()) * this.meanGapMs;
+    const time = Math.round(this.time);
+    const common = {
+      id: `${this.idPrefix}-${this.count++}`,
+      ts: time,
+      anonymousId: `device-${s.n}`,
+      sessionId: `session-${s.n}`,
+      context: { page: `https://shop.example.com/p/${itemId(s.item)}`, device: s.n % 3 === 0 ? ('desktop' as const) : ('mobile' as const), locale: 'en-GB' },
+    };
+    const r = this.viewsOnly ? 0 : this.rng.next();
+    let event: LoggedEvent['event'];
+    if (r < 0.45) {
+      s.item = this.zipf.sample();
+      event = { type: 'product_view', ...common, itemId: itemId(s.item), category: categoryOf(s.item), price: priceOf(s.item) };
+    } else if (r < 0.6) {
+      s.item = this.zipf.sample();
+      event = { type: 'click', ...common, itemId: itemId(s.item), listId: 'home-recs', position: this.rng.int(20) };
+    } else if (r < 0.75) {
+      event = { type: 'scroll', ...common, depth: 25 * (1 + this.rng.int(4)) };
+    } else if (r < 0.92) {
+      event = { type: 'dwell', ...common, visibleMs: 1000 + this.rng.int(30_000), itemId: itemId(s.item) };
+    } else {
+      event = { type: 'add_to_cart', ...common, itemId: itemId(s.item), category: categoryOf(s.item), price: priceOf(s.item), quantity: 1 };
+    }
+    if (--s.left <= 0) this.live[k] = this.newSession();
+    return { event, time, receivedAt: time + 150 };
+  }
+}
