@@ -25,6 +25,16 @@ describe('FeatureState', () => {
     assert.equal(s.sessionView({ sessionId: 'sess-A' })!.events, 1);
   });
 
+  it('dedups a retry in a lagging partition while another partition is far ahead', () => {
+    const s = new FeatureState({ partitions: 2, sessionGapMs: 30 * MIN, allowedLatenessMs: 2 * MIN });
+    const retried = ev('product_view', T0, { itemId: 'slow' });
+    assert.equal(s.apply(1, retried), 'applied');
+    // Partition 0 catches up on a backlog an hour ahead (as a consumer draining one partition first does).
+    for (let i = 0; i < 50; i++) s.apply(0, ev('product_view', T0 + 60 * MIN + i, { sessionId: 'other', anonymousId: 'o', itemId: 'x' }));
+    assert.equal(s.apply(1, { ...retried, receivedAt: T0 + 1 }), 'duplicate');
+    assert.equal(s.itemStatsOf('slow')!.totals[0], 1);
+  });
+
   it('accepts out-of-order events within the lateness and orders recency by event time arrival', () => {
     const s = state();
     s.apply(0, ev('product_view', T0 + MIN, { itemId: 'b' }));

@@ -110,7 +110,9 @@ export class FeatureState {
       this.counters.duplicates++;
       return 'duplicate';
     }
-    this.dedup.expireBefore(this.watermarks.of(partition) - this.config.allowedLatenessMs);
+    // An id may go once no partition can still apply an event that old: below the least advanced
+    // watermark, a retry is late everywhere and is routed, never applied.
+    this.dedup.expireBefore(this.watermarks.min());
     this.counters.applied++;
 
     if (event.type === 'identify') {
