@@ -53,9 +53,9 @@ export function openEmbeddedSystem(config: Config): System {
     checkpointIntervalMs: config.checkpointIntervalSeconds * 1000,
   });
   const collector = new Collector(log, config.sessionGapMinutes * 60_000);
-  // The processor's maintenance tick is what writes checkpoints: it must come at least as often
-  // as the configured interval, or an interval under the default tick (5 s) is never honoured.
-  const processor = new StreamProcessor(log, store, { maintainIntervalMs: Math.min(5000, Math.max(10, (config.checkpointIntervalSeconds * 1000) / 2)) });
+  // The processor's upkeep tick sweeps part of the session table and writes checkpoints when
+  // due: once a second, or twice per checkpoint interval where that is shorter.
+  const processor = new StreamProcessor(log, store, { maintainIntervalMs: Math.min(1000, Math.max(10, (config.checkpointIntervalSeconds * 1000) / 2)) });
   const recommender = recommenderFrom(config);
   return {
     config,

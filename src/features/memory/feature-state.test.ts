@@ -121,6 +121,17 @@ describe('FeatureState', () => {
     assert.equal(s.sessionView({ sessionId: 's0' }), undefined);
   });
 
+  it('expires sessions incrementally within a sweep budget', () => {
+    const s = state();
+    for (let i = 0; i < 3000; i++) s.apply(0, ev('product_view', T0 + i, { sessionId: `s${i}`, anonymousId: `d${i}`, itemId: 'x' }));
+    s.apply(0, ev('page_view', T0 + 3 * 30 * MIN, { sessionId: 'late-comer', anonymousId: 'z' }));
+    let expired = 0;
+    let calls = 0;
+    while (s.sessions.size > 1 && calls++ < 1000) expired += s.expireSessions(256);
+    assert.equal(expired, 3000);
+    assert.ok(calls > 1, 'took several bounded sweeps');
+  });
+
   it('counts item interactions in 5-minute, 1-hour and daily windows', () => {
     const s = state();
     s.apply(0, ev('product_view', T0, { itemId: 'i' }));

@@ -64,6 +64,10 @@ export class FeatureState {
   private readonly deviceUser: HashTable52;
   /** session hash → user hash, for sessions that identified (so a request by sessionId finds the user's context). */
   private readonly sessionUser: HashTable52;
+  /** Items whose counts changed since the last takeTouchedItems (for incremental top lists). */
+  private touchedItems = new Set<number>();
+  /** Where the incremental session-expiry sweep resumes. */
+  private expiryCursor = 0;
 
   constructor(
     readonly config: StreamConfig,
@@ -168,12 +172,23 @@ export class FeatureState {
     return 'applied';
   }
 
-  /** Frees the state of sessions that ended by the watermark; returns how many. */
-  expireSessions(): number {
+  /** Items touched since the last call. */
+  takeTouchedItems(): Set<number> {
+    const touched = this.touchedItems;
+    this.touchedItems = new Set();
+    return touched;
+  }
+
+  /**
+   * Frees the state of sessions that ended by the watermark; returns how many. Sweeps at most
+   * `budget` key-table slots from where the last call stopped, so upkeep never stalls requests
+   * for long however many sessions are live.
+   */
+  expireSessions(budget = Infinity): number {
     const watermark = this.watermarks.min();
     if (watermark === -Infinity) return 0;
     const ended: number[] = [];
-    this.sessions.forEach((key, slot) => {
+    this.expiryCursor = this.sessions.scan(this.expiryCursor, budget, (key, slot) => {
       if (sessionEnded(this.sessions.lastTime(slot), watermark, this.config.sessionGapMs)) ended.push(key);
     });
     for (const key of ended) this.sessions.remove(key);
@@ -311,6 +326,7 @@ export class FeatureState {
   }
 
   private stats(item: number): ItemStats {
+    this.touchedItems.add(item);
     let s = this.itemStats[item];
     if (!s) {
       while (this.itemStats.length <= item) this.itemStats.push(new ItemStats());

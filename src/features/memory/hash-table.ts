@@ -78,6 +78,17 @@ export class HashTable52 {
     }
   }
 
+  /** Visits up to `budget` slots from `cursor`; returns the cursor to resume from (0 once the end is reached). */
+  scan(cursor: number, budget: number, fn: (key: number, value: number) => void): number {
+    const keys = this.keys;
+    const end = Math.min(keys.length, cursor + budget);
+    for (let i = cursor; i < end; i++) {
+      const k = keys[i]!;
+      if (k > 0) fn(k, this.values[i]!);
+    }
+    return end >= keys.length ? 0 : end;
+  }
+
   private find(key: number): number {
     const mask = this.keys.length - 1;
     let i = key & mask;

@@ -16,6 +16,8 @@ import type { ItemCounts } from './item-stats.ts';
 const FORMAT = 'sessionwise-checkpoint-1';
 const TOP_LIST_SIZE = 500;
 const TOP_LIST_TTL_MS = 1000;
+/** Session key-table slots swept per upkeep tick: about a millisecond of work. */
+const EXPIRY_SLOTS_PER_TICK = 65_536;
 
 interface CheckpointFile {
   format: string;
@@ -127,7 +129,7 @@ export class MemoryFeatureStore implements FeatureStore, FeatureReader {
   }
 
   async maintain(): Promise<void> {
-    this.state.expireSessions();
+    this.state.expireSessions(EXPIRY_SLOTS_PER_TICK);
     const interval = this.options.checkpointIntervalMs ?? 30_000;
     if (this.options.dir && Date.now() - this.lastCheckpoint >= interval && this.state.counters.applied !== this.appliedAtCheckpoint) this.checkpoint();
   }
@@ -174,20 +176,27 @@ export class MemoryFeatureStore implements FeatureStore, FeatureReader {
     this.checkpoint();
   }
 
+  /**
+   * Trending and popular lists, refreshed at most once a TOP_LIST_TTL_MS. Popularity decays at
+   * the same rate for every item, so only items touched since the last refresh can change places:
+   * a refresh rescores the previous lists plus those items instead of the whole catalogue.
+   */
   private lists(): { trending: number[]; popular: number[] } {
     const now = Date.now();
     if (this.topLists && now - this.topLists.at < TOP_LIST_TTL_MS) return this.topLists;
     const eventNow = this.state.watermarks.max() + this.options.stream.allowedLatenessMs;
     const stats = this.state.itemStats;
-    const trendScore = new Float64Array(stats.length);
-    const popScore = new Float64Array(stats.length);
-    for (let i = 0; i < stats.length; i++) {
-      trendScore[i] = stats[i]!.trendingAt(eventNow);
-      popScore[i] = stats[i]!.popularityAt(eventNow);
+    const touched = this.state.takeTouchedItems();
+    const candidates = this.topLists ? new Set([...this.topLists.popular, ...this.topLists.trending, ...touched]) : stats.keys();
+    const trendScore = new Map<number, number>();
+    const popScore = new Map<number, number>();
+    for (const i of candidates) {
+      trendScore.set(i, stats[i]!.trendingAt(eventNow));
+      popScore.set(i, stats[i]!.popularityAt(eventNow));
     }
-    const popular = topIndices(popScore, TOP_LIST_SIZE);
+    const popular = best(popScore, TOP_LIST_SIZE);
     // Items without recent demand fall back to popularity order.
-    const trending = topIndices(trendScore, TOP_LIST_SIZE).filter((i) => trendScore[i]! > 0);
+    const trending = best(trendScore, TOP_LIST_SIZE).filter((i) => trendScore.get(i)! > 0);
     const inTrending = new Set(trending);
     for (const i of popular) if (trending.length < TOP_LIST_SIZE && !inTrending.has(i)) trending.push(i);
     this.topLists = { at: now, trending, popular };
@@ -195,10 +204,8 @@ export class MemoryFeatureStore implements FeatureStore, FeatureReader {
   }
 }
 
-function topIndices(scores: Float64Array, k: number): number[] {
-  const idx = Array.from(scores.keys());
-  idx.sort((a, b) => scores[b]! - scores[a]!);
-  return idx.slice(0, k);
+function best(scores: Map<number, number>, k: number): number[] {
+  return [...scores].sort((a, b) => b[1] - a[1]).slice(0, k).map(([i]) => i);
 }
 
 function readCheckpoint(dir: string): CheckpointFile | undefined {

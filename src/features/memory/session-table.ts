@@ -125,8 +125,9 @@ export class SessionTable {
     this.index.set(to, slot);
   }
 
-  forEach(fn: (key: number, slot: number) => void): void {
-    this.index.forEach(fn);
+  /** Visits up to `budget` key-table slots from `cursor`; returns where to resume (0 after a full pass). */
+  scan(cursor: number, budget: number, fn: (key: number, slot: number) => void): number {
+    return this.index.scan(cursor, budget, fn);
   }
 
   startTime(slot: number): number {
