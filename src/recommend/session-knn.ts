@@ -112,16 +112,16 @@ export class SessionKnn {
     // 3. Score the neighbours' items by similarity and distance from the last shared click.
     let maxKnn = 0;
     for (const [id, sim] of neighbours) {
-      const sequence = index.sequence(id);
+      const length = index.length(id);
       let lastShared = -1;
-      for (let j = sequence.length - 1; j >= 0; j--) {
-        if (this.mark(sequence[j]!) > 0) {
+      for (let j = length - 1; j >= 0; j--) {
+        if (this.mark(index.itemAt(id, j)) > 0) {
           lastShared = j;
           break;
         }
       }
-      for (let j = 0; j < sequence.length; j++) {
-        const item = sequence[j]!;
+      for (let j = 0; j < length; j++) {
+        const item = index.itemAt(id, j);
         const distance = lastShared < 0 ? 0 : Math.abs(j - lastShared);
         let add = sim / Math.pow(1 + distance, p.distanceDecay);
         if (p.idfScore !== 0) add *= Math.pow(idf(item), p.idfScore);

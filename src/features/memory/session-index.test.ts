@@ -42,3 +42,18 @@ describe('SessionIndex', () => {
     assert.equal(index.sessionCount(1), 1000, 'the count for IDF is not trimmed');
   });
 });
+
+describe('SessionIndex long sessions', () => {
+  it('keeps items past the inline block, and forgets them when the slot is reused', () => {
+    const index = new SessionIndex(2, 10);
+    const long = index.open(0);
+    for (let i = 0; i < 20; i++) index.append(long, i, i);
+    assert.deepEqual(index.sequence(long), Array.from({ length: 20 }, (_, i) => i));
+    assert.equal(index.itemAt(long, 15), 15);
+    index.open(1);
+    const reused = index.open(2); // takes the long session's slot
+    index.append(reused, 99, 2);
+    assert.deepEqual(index.sequence(reused), [99]);
+    assert.deepEqual(index.sequence(long), []);
+  });
+});

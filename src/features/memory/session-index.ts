@@ -4,24 +4,33 @@
  * that hold it. The stream appends to it as sessions progress, so a session is a neighbour for
  * the next shopper as soon as its event is applied. Memory is bounded twice: the newest
  * `capacity` sessions are kept (a ring), and each item keeps at most 2 x `postingLimit` ids.
+ *
+ * Sequences live in flat typed arrays: INLINE items a session in one Int32Array (most sessions
+ * are shorter), the rare longer tail in a map; about 45 bytes a session plus its postings.
  */
 export const MAX_SEQUENCE = 64;
+const INLINE = 8;
+const GROW_STEP = 1 << 16;
 
 export interface SessionIndexSnapshot {
   capacity: number;
   postingLimit: number;
   next: number;
-  sequences: Array<number[] | undefined>;
-  times: number[];
+  inline: Int32Array;
+  lengths: Uint8Array;
+  times: Float64Array;
+  overflow: Map<number, number[]>;
   postings: number[][];
   counts: number[];
 }
 
 export class SessionIndex {
   private next = 0;
-  // Grown by appending until the ring is full, then overwritten in place (dense arrays).
-  private sequences: Array<number[] | undefined> = [];
-  private times: number[] = [];
+  private inline = new Int32Array(0);
+  private lengths = new Uint8Array(0);
+  private times = new Float64Array(0);
+  /** Items past INLINE, by session id. */
+  private overflow = new Map<number, number[]>();
   private postings: number[][] = [];
   /** Sessions that ever held each item: postings are trimmed, this count is not. */
   private counts: number[] = [];
@@ -39,8 +48,11 @@ export class SessionIndex {
   /** Starts a session record; returns its id. The oldest record ages out when the ring is full. */
   open(time: number): number {
     const id = this.next++;
-    this.sequences[id % this.capacity] = [];
-    this.times[id % this.capacity] = time;
+    const slot = id % this.capacity;
+    if (slot >= this.lengths.length) this.grow();
+    if (id >= this.capacity) this.overflow.delete(id - this.capacity);
+    this.lengths[slot] = 0;
+    this.times[slot] = time;
     return id;
   }
 
@@ -51,29 +63,46 @@ export class SessionIndex {
   append(id: number, item: number, time: number): void {
     if (!this.isLive(id)) return;
     const slot = id % this.capacity;
-    const sequence = this.sequences[slot]!;
-    if (sequence.length >= MAX_SEQUENCE) return;
-    const seen = sequence.includes(item);
-    sequence.push(item);
+    const length = this.lengths[slot]!;
+    if (length >= MAX_SEQUENCE) return;
+    let seen = false;
+    for (let j = 0; j < length && !seen; j++) seen = this.itemAt(id, j) === item;
+    if (length < INLINE) this.inline[slot * INLINE + length] = item;
+    else {
+      let tail = this.overflow.get(id);
+      if (!tail) this.overflow.set(id, (tail = []));
+      tail.push(item);
+    }
+    this.lengths[slot] = length + 1;
     if (time > this.times[slot]!) this.times[slot] = time;
     if (seen) return;
-    let list = this.postings[item];
-    if (!list) {
-      while (this.postings.length <= item) {
-        this.postings.push([]);
-        this.counts.push(0);
-      }
-      list = this.postings[item]!;
+    while (this.postings.length <= item) {
+      this.postings.push([]);
+      this.counts.push(0);
     }
+    const list = this.postings[item]!;
     list.push(id);
     this.counts[item]!++;
     // Amortised trim: keep the newest postingLimit ids once twice that many have gathered.
     if (list.length >= 2 * this.postingLimit) list.splice(0, list.length - this.postingLimit);
   }
 
+  /** Number of clicks recorded for a session; 0 once aged out. */
+  length(id: number): number {
+    return this.isLive(id) ? this.lengths[id % this.capacity]! : 0;
+  }
+
+  /** The j-th item (click order) of a live session; j < length(id). */
+  itemAt(id: number, j: number): number {
+    return j < INLINE ? this.inline[(id % this.capacity) * INLINE + j]! : this.overflow.get(id)![j - INLINE]!;
+  }
+
   /** The items of a session, in click order; empty once aged out. */
-  sequence(id: number): readonly number[] {
-    return this.isLive(id) ? this.sequences[id % this.capacity]! : [];
+  sequence(id: number): number[] {
+    const n = this.length(id);
+    const out = new Array<number>(n);
+    for (let j = 0; j < n; j++) out[j] = this.itemAt(id, j);
+    return out;
   }
 
   /** Last activity time of a session. */
@@ -99,17 +128,27 @@ export class SessionIndex {
     return this.counts[item] ?? 0;
   }
 
+  private grow(): void {
+    const size = Math.min(this.capacity, this.lengths.length + GROW_STEP);
+    const inline = new Int32Array(size * INLINE);
+    inline.set(this.inline);
+    const lengths = new Uint8Array(size);
+    lengths.set(this.lengths);
+    const times = new Float64Array(size);
+    times.set(this.times);
+    this.inline = inline;
+    this.lengths = lengths;
+    this.times = times;
+  }
+
   snapshot(): SessionIndexSnapshot {
-    return { capacity: this.capacity, postingLimit: this.postingLimit, next: this.next, sequences: this.sequences, times: this.times, postings: this.postings, counts: this.counts };
+    const { capacity, postingLimit, next, inline, lengths, times, overflow, postings, counts } = this;
+    return { capacity, postingLimit, next, inline, lengths, times, overflow, postings, counts };
   }
 
   static restore(s: SessionIndexSnapshot): SessionIndex {
     const index = new SessionIndex(s.capacity, s.postingLimit);
-    index.next = s.next;
-    index.sequences = s.sequences;
-    index.times = s.times;
-    index.postings = s.postings;
-    index.counts = s.counts;
+    Object.assign(index, { next: s.next, inline: s.inline, lengths: s.lengths, times: s.times, overflow: s.overflow, postings: s.postings, counts: s.counts });
     return index;
   }
 }
