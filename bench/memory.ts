@@ -11,7 +11,6 @@
 import { loadConfig } from '../src/config/config.ts';
 import type { LoggedEvent } from '../src/events/logged.ts';
 import { loadEvents } from '../src/eval/load-sessions.ts';
-import { ItemStats } from '../src/features/memory/item-stats.ts';
 import { MemoryFeatureStore } from '../src/features/memory/memory-store.ts';
 import { SESSION_SLOT_BYTES } from '../src/features/memory/session-table.ts';
 import { streamConfig } from '../src/system.ts';
@@ -48,16 +47,6 @@ function measure(gc: () => void): { heapUsed: number; external: number; arrayBuf
   return { heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers, rss: m.rss, total: m.heapUsed + m.external };
 }
 
-/** Bytes of one item's ItemStats (heap + buffers), from allocating `n` of them. */
-function itemStatsBytes(gc: () => void, n: number): number {
-  const before = measure(gc);
-  const held: ItemStats[] = [];
-  for (let i = 0; i < n; i++) held.push(new ItemStats());
-  const after = measure(gc);
-  if (held.length !== n) throw new Error('unreachable');
-  return (after.total - before.total) / n;
-}
-
 export async function run(args: string[]): Promise<Result> {
   const o = parseOptions(args, options);
   const gc = (globalThis as { gc?: () => void }).gc;
@@ -81,8 +70,8 @@ export async function run(args: string[]): Promise<Result> {
   const dedupBytes = dedup.keys.byteLength + dedup.buckets.byteLength;
   const delta = after.total - before.total;
   const items = store.state.items.size;
-  const perItem = itemStatsBytes(gc, items);
-  const itemBytes = perItem * items;
+  const itemBytes = store.state.itemStats.byteLength;
+  const perItem = itemBytes / items;
   const perSession = delta / o.sessions;
   const eventsPerSecond = (4 * o.sessions) / (o.spanMinutes * 60);
   info(`${round(perSession, 1)} bytes/session (heap ${round((after.heapUsed - before.heapUsed) / o.sessions, 1)}, external ${round((after.external - before.external) / o.sessions, 1)})`);
@@ -98,7 +87,7 @@ export async function run(args: string[]): Promise<Result> {
       items,
       itemStatsBytesPerItem: Math.round(perItem),
       bytesPerSessionHere: round(itemBytes / o.sessions, 1),
-      note: 'per catalogue item (windowed counters), not per session',
+      note: 'per catalogue item (windowed counters in columns, capacity grown by doubling), not per session',
     },
     sessionTable: {
       bytesPerSession: round(sessions.byteLength / o.sessions, 1),

@@ -15,44 +15,68 @@ export function tumblingStart(time: number, size: number): number {
 
 /**
  * Counts in a sliding window made of `panes` tumbling panes of `paneMs` (12 x 5 min = 1 hour),
- * one counter per metric. Adding to a pane that has rotated out resets it first.
+ * one counter per metric, for many rows (items) at once in flat typed arrays. Adding to a pane
+ * that has rotated out resets it first.
  */
-export class PanedCounter {
-  readonly counts: Uint32Array;
-  readonly paneIds: Float64Array;
+export class PanedCounters {
+  counts: Uint32Array = new Uint32Array(0);
+  /** Pane index held by each (row, slot); -1 when unused. Pane indexes of 5 minutes fit 32 bits for millennia. */
+  paneIds: Int32Array = new Int32Array(0);
 
   constructor(
     readonly paneMs: number,
     readonly panes: number,
     readonly metrics: number,
-  ) {
-    this.counts = new Uint32Array(panes * metrics);
-    this.paneIds = new Float64Array(panes).fill(-1);
+  ) {}
+
+  get rows(): number {
+    return this.paneIds.length / this.panes;
   }
 
-  add(time: number, metric: number, n = 1): void {
+  /** Makes room for rows 0..rows-1 (new rows empty). */
+  ensureRows(rows: number): void {
+    if (rows <= this.rows) return;
+    const capacity = Math.max(rows, this.rows * 2, 64);
+    const counts = new Uint32Array(capacity * this.panes * this.metrics);
+    counts.set(this.counts);
+    const paneIds = new Int32Array(capacity * this.panes).fill(-1);
+    paneIds.set(this.paneIds);
+    this.counts = counts;
+    this.paneIds = paneIds;
+  }
+
+  add(row: number, time: number, metric: number, n = 1): void {
     const id = tumblingIndex(time, this.paneMs);
-    const slot = id % this.panes;
+    const slot = row * this.panes + (id % this.panes);
+    const base = slot * this.metrics;
     const current = this.paneIds[slot]!;
     if (current === id) {
-      this.counts[slot * this.metrics + metric]! += n;
+      this.counts[base + metric]! += n;
       return;
     }
     if (current > id) return; // the pane was reused by newer time: older than the window, drop
     this.paneIds[slot] = id;
-    this.counts.fill(0, slot * this.metrics, (slot + 1) * this.metrics);
-    this.counts[slot * this.metrics + metric] = n;
+    this.counts.fill(0, base, base + this.metrics);
+    this.counts[base + metric] = n;
   }
 
-  /** Sum of `metric` over the `lastPanes` panes ending with the pane that holds `now`. */
-  sum(now: number, metric: number, lastPanes = this.panes): number {
+  /** Sum of `metric` over the `lastPanes` panes of a row ending with the pane that holds `now`. */
+  sum(row: number, now: number, metric: number, lastPanes = this.panes): number {
     const newest = tumblingIndex(now, this.paneMs);
     const oldest = newest - lastPanes + 1;
     let total = 0;
-    for (let slot = 0; slot < this.panes; slot++) {
+    for (let p = 0; p < this.panes; p++) {
+      const slot = row * this.panes + p;
       const id = this.paneIds[slot]!;
       if (id >= oldest && id <= newest) total += this.counts[slot * this.metrics + metric]!;
     }
     return total;
+  }
+
+  static restore(plain: PanedCounters): PanedCounters {
+    const c = new PanedCounters(plain.paneMs, plain.panes, plain.metrics);
+    c.counts = plain.counts;
+    c.paneIds = plain.paneIds;
+    return c;
   }
 }

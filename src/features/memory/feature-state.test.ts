@@ -21,7 +21,7 @@ describe('FeatureState', () => {
     const e = ev('product_view', T0, { itemId: 'i1' });
     assert.equal(s.apply(0, e), 'applied');
     assert.equal(s.apply(0, { ...e, receivedAt: T0 + 5 }), 'duplicate');
-    assert.equal(s.itemStatsOf('i1')!.totals[0], 1);
+    assert.equal(s.itemCounts('i1', T0)!.totals.view, 1);
     assert.equal(s.sessionView({ sessionId: 'sess-A' })!.events, 1);
   });
 
@@ -32,7 +32,7 @@ describe('FeatureState', () => {
     // Partition 0 catches up on a backlog an hour ahead (as a consumer draining one partition first does).
     for (let i = 0; i < 50; i++) s.apply(0, ev('product_view', T0 + 60 * MIN + i, { sessionId: 'other', anonymousId: 'o', itemId: 'x' }));
     assert.equal(s.apply(1, { ...retried, receivedAt: T0 + 1 }), 'duplicate');
-    assert.equal(s.itemStatsOf('slow')!.totals[0], 1);
+    assert.equal(s.itemCounts('slow', T0)!.totals.view, 1);
   });
 
   it('accepts out-of-order events within the lateness and orders recency by event time arrival', () => {
@@ -50,7 +50,7 @@ describe('FeatureState', () => {
     s.apply(0, ev('product_view', T0 + 10 * MIN, { itemId: 'x' }));
     assert.equal(s.apply(0, ev('product_view', T0, { itemId: 'late-item' })), 'late');
     assert.equal(s.counters.late, 1);
-    assert.equal(s.itemStatsOf('late-item'), undefined);
+    assert.equal(s.itemCounts('late-item', T0), undefined);
   });
 
   it('starts a new session after the inactivity gap, with a fresh context', () => {
@@ -137,7 +137,7 @@ describe('FeatureState', () => {
     s.apply(0, ev('product_view', T0, { itemId: 'i' }));
     s.apply(0, ev('product_view', T0 + 20 * MIN, { itemId: 'i', sessionId: 's2' }));
     s.apply(0, ev('add_to_cart', T0 + 21 * MIN, { itemId: 'i', sessionId: 's2' }));
-    const c = s.itemStatsOf('i')!.counts(T0 + 21 * MIN);
+    const c = s.itemCounts('i', T0 + 21 * MIN)!;
     assert.equal(c.last5m.view, 1, 'the 5-minute window [T0+20, T0+25) holds the second view only');
     assert.equal(c.last5m.cart, 1);
     assert.equal(c.last1h.view, 2);

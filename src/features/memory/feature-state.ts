@@ -11,7 +11,7 @@ import { Watermarks } from '../../stream/watermark.ts';
 import { Covisitation } from './covisitation.ts';
 import { Dictionary } from './dictionary.ts';
 import { HashTable52, type HashTableSnapshot } from './hash-table.ts';
-import { ItemStats, METRIC } from './item-stats.ts';
+import { ItemStatsTable, METRIC, type ItemCounts, type ItemStatsSnapshot } from './item-stats.ts';
 import { SessionIndex, type SessionIndexSnapshot } from './session-index.ts';
 import { SessionTable, type SessionTableSnapshot, type SessionView } from './session-table.ts';
 import { addAffinity, addPurchase, newProfile, type UserProfile } from './user-profiles.ts';
@@ -55,7 +55,7 @@ export class FeatureState {
   readonly sessions: SessionTable;
   readonly covisitation: Covisitation;
   readonly sessionIndex: SessionIndex;
-  readonly itemStats: ItemStats[];
+  readonly itemStats: ItemStatsTable;
   readonly users: Map<number, UserProfile>;
   readonly counters: Counters;
   readonly watermarks: Watermarks;
@@ -82,7 +82,7 @@ export class FeatureState {
       this.sessions = SessionTable.restore(restored.sessions);
       this.covisitation = Covisitation.restore(restored.covisitation);
       this.sessionIndex = SessionIndex.restore(restored.sessionIndex);
-      this.itemStats = restored.itemStats.map((s) => ItemStats.restore(s));
+      this.itemStats = ItemStatsTable.restore(restored.itemStats);
       this.users = restored.users;
       this.counters = restored.counters;
       this.watermarks.restore(restored.watermarks);
@@ -95,7 +95,7 @@ export class FeatureState {
       this.sessions = new SessionTable();
       this.covisitation = new Covisitation();
       this.sessionIndex = new SessionIndex(config.indexedSessions);
-      this.itemStats = [];
+      this.itemStats = new ItemStatsTable();
       this.users = new Map();
       this.counters = { applied: 0, duplicates: 0, late: 0, sessionsStarted: 0, sessionsExpired: 0 };
       this.dedup = new DedupWindow(dedupBucket);
@@ -144,7 +144,7 @@ export class FeatureState {
       case 'purchase':
         for (const line of event.items) {
           const item = this.items.intern(line.itemId);
-          this.stats(item).add(time, METRIC.purchase, line.quantity ?? 1);
+          this.count(item, time, METRIC.purchase, line.quantity ?? 1);
           if (slot !== undefined) this.sessions.removeFromCart(slot, item);
           const userKey = this.userKeyOf(event);
           if (userKey !== undefined) {
@@ -156,7 +156,7 @@ export class FeatureState {
         }
         break;
       case 'impression':
-        for (const id of event.items) this.stats(this.items.intern(id)).add(time, METRIC.impression);
+        for (const id of event.items) this.count(this.items.intern(id), time, METRIC.impression);
         break;
       case 'scroll':
         if (slot !== undefined) this.sessions.observeScroll(slot, event.depth);
@@ -215,9 +215,10 @@ export class FeatureState {
     return this.users.get(hash52(userId, SEED_USER));
   }
 
-  itemStatsOf(itemId: string): ItemStats | undefined {
+  /** An item's windowed counts as of `now`; undefined for an item never counted. */
+  itemCounts(itemId: string, now: number): ItemCounts | undefined {
     const i = this.items.lookup(itemId);
-    return i === undefined ? undefined : this.itemStats[i];
+    return i === undefined || !this.itemStats.has(i) ? undefined : this.itemStats.counts(i, now);
   }
 
   /** Forgets a user everywhere in the feature state (profile, context, device links). */
@@ -299,7 +300,7 @@ export class FeatureState {
 
   private interact(slot: number | undefined, itemId: string, category: string | undefined, time: number, metric: number, interest: number, userId: string | undefined, price?: number): number {
     const item = this.items.intern(itemId);
-    this.stats(item).add(time, metric);
+    this.count(item, time, metric);
     const cat = this.categoryIndex(itemId, category);
     if (slot !== undefined) {
       const previous = this.sessions.recentItems(slot, 4);
@@ -325,14 +326,9 @@ export class FeatureState {
     return name === undefined ? undefined : this.categories.intern(name);
   }
 
-  private stats(item: number): ItemStats {
+  private count(item: number, time: number, metric: number, n = 1): void {
     this.touchedItems.add(item);
-    let s = this.itemStats[item];
-    if (!s) {
-      while (this.itemStats.length <= item) this.itemStats.push(new ItemStats());
-      s = this.itemStats[item]!;
-    }
-    return s;
+    this.itemStats.add(item, time, metric, n);
   }
 
   private profile(user: number): UserProfile {
@@ -352,7 +348,7 @@ export class FeatureState {
       sessions: this.sessions.snapshot(),
       covisitation: this.covisitation.snapshot(),
       sessionIndex: this.sessionIndex.snapshot(),
-      itemStats: this.itemStats,
+      itemStats: this.itemStats.snapshot(),
       users: this.users,
       counters: { ...this.counters },
       watermarks: this.watermarks.snapshot(),
@@ -369,7 +365,7 @@ export interface FeatureStateSnapshot {
   sessions: SessionTableSnapshot;
   covisitation: Map<number, Map<number, number>>;
   sessionIndex: SessionIndexSnapshot;
-  itemStats: ItemStats[];
+  itemStats: ItemStatsSnapshot;
   users: Map<number, UserProfile>;
   counters: Counters;
   watermarks: Float64Array;

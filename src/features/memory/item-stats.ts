@@ -3,7 +3,7 @@
  * (the sliding 1-hour window), daily tumbling windows (today and yesterday), and an
  * exponentially decayed popularity. Trending compares the last hour with the daily rate.
  */
-import { DAY, HOUR, MINUTE, PanedCounter } from '../../stream/windows.ts';
+import { DAY, HOUR, MINUTE, PanedCounters } from '../../stream/windows.ts';
 
 export const METRICS = ['view', 'click', 'cart', 'purchase', 'impression'] as const;
 export type Metric = (typeof METRICS)[number];
@@ -23,70 +23,125 @@ export interface ItemCounts {
   trending: number;
 }
 
-export class ItemStats {
-  readonly panes = new PanedCounter(5 * MINUTE, 12, METRICS.length);
-  readonly days = new PanedCounter(DAY, 2, METRICS.length);
-  /** Decayed demand, valid at popularityTime. */
-  popularity = 0;
-  popularityTime = 0;
+/**
+ * Counters of every item in columns (flat typed arrays indexed by interned item id): about 400
+ * bytes an item, no per-item objects for the garbage collector to trace.
+ */
+export class ItemStatsTable {
+  private panes = new PanedCounters(5 * MINUTE, 12, METRICS.length);
+  private days = new PanedCounters(DAY, 2, METRICS.length);
   /** All-time counts, exact: the crash test compares these with acknowledged events. */
-  readonly totals = new Float64Array(METRICS.length);
+  private totals: Float64Array = new Float64Array(0);
+  /** Decayed demand per item, valid at popularityTime. */
+  private popularity: Float64Array = new Float64Array(0);
+  private popularityTime: Float64Array = new Float64Array(0);
+  private count = 0;
 
-  add(time: number, metric: number, n = 1): void {
-    this.panes.add(time, metric, n);
-    this.days.add(time, metric, n);
-    this.totals[metric]! += n;
+  /** Items with counters (interned ids 0..size-1). */
+  get size(): number {
+    return this.count;
+  }
+
+  get byteLength(): number {
+    return this.panes.counts.byteLength + this.panes.paneIds.byteLength + this.days.counts.byteLength + this.days.paneIds.byteLength + this.totals.byteLength + this.popularity.byteLength * 2;
+  }
+
+  has(item: number): boolean {
+    return item < this.count;
+  }
+
+  add(item: number, time: number, metric: number, n = 1): void {
+    if (item >= this.count) this.ensure(item + 1);
+    this.panes.add(item, time, metric, n);
+    this.days.add(item, time, metric, n);
+    this.totals[item * METRICS.length + metric]! += n;
     const w = DEMAND_WEIGHT[metric]! * n;
     if (w === 0) return;
-    if (time >= this.popularityTime) {
-      this.popularity = this.popularity * Math.pow(0.5, (time - this.popularityTime) / POPULARITY_HALF_LIFE_MS) + w;
-      this.popularityTime = time;
+    const at = this.popularityTime[item]!;
+    if (time >= at) {
+      this.popularity[item] = this.popularity[item]! * Math.pow(0.5, (time - at) / POPULARITY_HALF_LIFE_MS) + w;
+      this.popularityTime[item] = time;
     } else {
-      this.popularity += w * Math.pow(0.5, (this.popularityTime - time) / POPULARITY_HALF_LIFE_MS);
+      this.popularity[item]! += w * Math.pow(0.5, (at - time) / POPULARITY_HALF_LIFE_MS);
     }
   }
 
-  /** Popularity as of `now`. */
-  popularityAt(now: number): number {
-    return now <= this.popularityTime ? this.popularity : this.popularity * Math.pow(0.5, (now - this.popularityTime) / POPULARITY_HALF_LIFE_MS);
+  total(item: number, metric: number): number {
+    return this.totals[item * METRICS.length + metric]!;
   }
 
-  private demand(counter: PanedCounter, now: number, panes?: number): number {
+  /** Popularity as of `now`. */
+  popularityAt(item: number, now: number): number {
+    const at = this.popularityTime[item]!;
+    return now <= at ? this.popularity[item]! : this.popularity[item]! * Math.pow(0.5, (now - at) / POPULARITY_HALF_LIFE_MS);
+  }
+
+  private demand(counter: PanedCounters, item: number, now: number, panes?: number): number {
     let d = 0;
-    for (let m = 0; m < METRICS.length; m++) if (DEMAND_WEIGHT[m]! > 0) d += DEMAND_WEIGHT[m]! * counter.sum(now, m, panes);
+    for (let m = 0; m < METRICS.length; m++) if (DEMAND_WEIGHT[m]! > 0) d += DEMAND_WEIGHT[m]! * counter.sum(item, now, m, panes);
     return d;
   }
 
   /** Last-hour demand, boosted where it runs above the item's daily hourly rate. */
-  trendingAt(now: number): number {
-    const hour = this.demand(this.panes, now);
+  trendingAt(item: number, now: number): number {
+    const hour = this.demand(this.panes, item, now);
     if (hour === 0) return 0;
-    const hourlyToday = this.demand(this.days, now, 1) / Math.max(1, (now % DAY) / HOUR);
+    const hourlyToday = this.demand(this.days, item, now, 1) / Math.max(1, (now % DAY) / HOUR);
     return hour * Math.log2(2 + hour / (1 + hourlyToday));
   }
 
-  counts(now: number): ItemCounts {
-    const pick = (counter: PanedCounter, panes: number): Record<Metric, number> =>
-      Object.fromEntries(METRICS.map((m, i) => [m, counter.sum(now, i, panes)])) as Record<Metric, number>;
+  counts(item: number, now: number): ItemCounts {
+    const pick = (counter: PanedCounters, panes: number): Record<Metric, number> =>
+      Object.fromEntries(METRICS.map((m, i) => [m, counter.sum(item, now, i, panes)])) as Record<Metric, number>;
     return {
       last5m: pick(this.panes, 1),
       last1h: pick(this.panes, 12),
       today: pick(this.days, 1),
-      totals: Object.fromEntries(METRICS.map((m, i) => [m, this.totals[i]!])) as Record<Metric, number>,
-      popularity: this.popularityAt(now),
-      trending: this.trendingAt(now),
+      totals: Object.fromEntries(METRICS.map((m, i) => [m, this.total(item, i)])) as Record<Metric, number>,
+      popularity: this.popularityAt(item, now),
+      trending: this.trendingAt(item, now),
     };
   }
 
-  static restore(plain: ItemStats): ItemStats {
-    const s = new ItemStats();
-    s.panes.counts.set(plain.panes.counts);
-    s.panes.paneIds.set(plain.panes.paneIds);
-    s.days.counts.set(plain.days.counts);
-    s.days.paneIds.set(plain.days.paneIds);
-    s.totals.set(plain.totals);
-    s.popularity = plain.popularity;
-    s.popularityTime = plain.popularityTime;
-    return s;
+  private ensure(items: number): void {
+    this.panes.ensureRows(items);
+    this.days.ensureRows(items);
+    const capacity = this.panes.rows;
+    if (capacity > this.popularity.length) {
+      const grow = (a: Float64Array, size: number) => {
+        const b = new Float64Array(size);
+        b.set(a);
+        return b;
+      };
+      this.totals = grow(this.totals, capacity * METRICS.length);
+      this.popularity = grow(this.popularity, capacity);
+      this.popularityTime = grow(this.popularityTime, capacity);
+    }
+    this.count = items;
   }
+
+  snapshot(): ItemStatsSnapshot {
+    const { panes, days, totals, popularity, popularityTime, count } = this;
+    return { panes, days, totals, popularity, popularityTime, count };
+  }
+
+  static restore(s: ItemStatsSnapshot): ItemStatsTable {
+    const t = new ItemStatsTable();
+    t.panes = PanedCounters.restore(s.panes);
+    t.days = PanedCounters.restore(s.days);
+    t.totals = s.totals;
+    t.popularity = s.popularity;
+    t.popularityTime = s.popularityTime;
+    t.count = s.count;
+    return t;
+  }
+}
+
+export interface ItemStatsSnapshot {
+  panes: PanedCounters;
+  days: PanedCounters;
+  totals: Float64Array;
+  popularity: Float64Array;
+  popularityTime: Float64Array;
+  count: number;
 }

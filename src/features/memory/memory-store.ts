@@ -121,7 +121,7 @@ export class MemoryFeatureStore implements FeatureStore, FeatureReader {
   }
 
   async itemCounts(itemId: string): Promise<ItemCounts | undefined> {
-    return this.state.itemStatsOf(itemId)?.counts(this.state.watermarks.max() + this.options.stream.allowedLatenessMs);
+    return this.state.itemCounts(itemId, this.state.watermarks.max() + this.options.stream.allowedLatenessMs);
   }
 
   async forgetUser(userId: string): Promise<void> {
@@ -187,12 +187,12 @@ export class MemoryFeatureStore implements FeatureStore, FeatureReader {
     const eventNow = this.state.watermarks.max() + this.options.stream.allowedLatenessMs;
     const stats = this.state.itemStats;
     const touched = this.state.takeTouchedItems();
-    const candidates = this.topLists ? new Set([...this.topLists.popular, ...this.topLists.trending, ...touched]) : stats.keys();
+    const candidates = this.topLists ? new Set([...this.topLists.popular, ...this.topLists.trending, ...touched]) : Array.from({ length: stats.size }, (_, i) => i);
     const trendScore = new Map<number, number>();
     const popScore = new Map<number, number>();
     for (const i of candidates) {
-      trendScore.set(i, stats[i]!.trendingAt(eventNow));
-      popScore.set(i, stats[i]!.popularityAt(eventNow));
+      trendScore.set(i, stats.trendingAt(i, eventNow));
+      popScore.set(i, stats.popularityAt(i, eventNow));
     }
     const popular = best(popScore, TOP_LIST_SIZE);
     // Items without recent demand fall back to popularity order.
