@@ -4,7 +4,8 @@
  * and renamed, so a crash leaves either the old or the new checkpoint whole. Recovery loads it
  * and the processor replays the log from its positions: nothing lost, nothing counted twice.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import type { LoggedEvent } from '../../events/logged.ts';
@@ -41,6 +42,7 @@ export class MemoryFeatureStore implements FeatureStore, FeatureReader {
   private lastCheckpoint = Date.now();
   private appliedAtCheckpoint = 0;
   private topLists: { at: number; trending: number[]; popular: number[] } | undefined;
+  private writing: Promise<void> | undefined;
 
   constructor(private readonly options: MemoryStoreOptions) {
     const restored = options.dir ? readCheckpoint(options.dir) : undefined;
@@ -131,34 +133,27 @@ export class MemoryFeatureStore implements FeatureStore, FeatureReader {
   async maintain(): Promise<void> {
     this.state.expireSessions(EXPIRY_SLOTS_PER_TICK);
     const interval = this.options.checkpointIntervalMs ?? 30_000;
-    if (this.options.dir && Date.now() - this.lastCheckpoint >= interval && this.state.counters.applied !== this.appliedAtCheckpoint) this.checkpoint();
+    if (this.options.dir && Date.now() - this.lastCheckpoint >= interval && this.state.counters.applied !== this.appliedAtCheckpoint) await this.checkpoint();
   }
 
-  /** Writes the state and positions atomically (temp file, fsync, rename, fsync dir). */
-  checkpoint(): void {
+  /**
+   * Writes the state and positions atomically (temp file, fsync, rename, fsync dir). The snapshot
+   * is serialized at once (one consistent instant); the file work runs off the event loop. One
+   * checkpoint at a time: a call while one is being written waits for it and is skipped.
+   */
+  async checkpoint(): Promise<void> {
     const dir = this.options.dir;
     if (!dir) return;
-    mkdirSync(dir, { recursive: true });
+    if (this.writing) return this.writing;
     const file: CheckpointFile = { format: FORMAT, createdAt: Date.now(), config: this.options.stream, positions: this.applied, state: this.state.snapshot() };
     const bytes = serialize(file);
-    const tmp = join(dir, 'checkpoint.tmp');
-    const fd = openSync(tmp, 'w');
-    try {
-      let written = 0;
-      while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, join(dir, 'checkpoint.bin'));
-    const dirFd = openSync(dir, 'r');
-    try {
-      fsyncSync(dirFd);
-    } finally {
-      closeSync(dirFd);
-    }
+    const applied = this.state.counters.applied;
+    this.writing = writeAtomically(dir, bytes).finally(() => {
+      this.writing = undefined;
+    });
+    await this.writing;
     this.lastCheckpoint = Date.now();
-    this.appliedAtCheckpoint = this.state.counters.applied;
+    this.appliedAtCheckpoint = applied;
   }
 
   stats(): FeatureStoreStats {
@@ -173,7 +168,8 @@ export class MemoryFeatureStore implements FeatureStore, FeatureReader {
   }
 
   async close(): Promise<void> {
-    this.checkpoint();
+    await this.writing;
+    await this.checkpoint();
   }
 
   /**
@@ -206,6 +202,25 @@ export class MemoryFeatureStore implements FeatureStore, FeatureReader {
 
 function best(scores: Map<number, number>, k: number): number[] {
   return [...scores].sort((a, b) => b[1] - a[1]).slice(0, k).map(([i]) => i);
+}
+
+async function writeAtomically(dir: string, bytes: Buffer): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const tmp = join(dir, 'checkpoint.tmp');
+  const handle = await open(tmp, 'w');
+  try {
+    await handle.writeFile(bytes);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rename(tmp, join(dir, 'checkpoint.bin'));
+  const dirHandle = await open(dir, 'r');
+  try {
+    await dirHandle.sync();
+  } finally {
+    await dirHandle.close();
+  }
 }
 
 function readCheckpoint(dir: string): CheckpointFile | undefined {
