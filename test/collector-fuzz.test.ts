@@ -15,6 +15,7 @@ import { MIN_TIMESTAMP_MS } from '../src/events/schema.ts';
 import { MAX_BATCH_EVENTS, MAX_BODY_BYTES } from '../src/ingest/collector.ts';
 import { partitionFor } from '../src/log/event-log.ts';
 import { makeEvent, startSystem } from './support/harness.ts';
+import { mulberry32 } from './support/prng.ts';
 
 const SEED = process.env.FUZZ_SEED === undefined ? 0x5e55_1011 : Number(process.env.FUZZ_SEED) >>> 0;
 const MIXED_BATCHES = 300;
@@ -23,17 +24,6 @@ const DAY = 24 * 3600 * 1000;
 
 // ---------------------------------------------------------------------------------------------
 // Deterministic randomness
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class Rng {
   private readonly next: () => number;

@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { mulberry32 } from './support/prng.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CHECKPOINT_INTERVAL_MS = 500;
@@ -49,18 +50,6 @@ interface KillRecord {
   checkpointsThisRun: number;
   /** Kill time minus the newest checkpoint's write time; null when none existed yet. */
   checkpointAgeMs: number | null;
-}
-
-/** mulberry32: small, seedable, good enough to plan kills. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -110,8 +99,8 @@ test('SIGKILL at random instants while ingesting: per-item counts equal acknowle
   t.diagnostic(`crash test seed ${seed} (rerun with CRASH_SEED=${seed})`);
   // Two streams: the kill plan (modes, delays) replays exactly from the seed; the traffic stream
   // (items, devices) is drawn as fast as the server answers.
-  const plan = prng(seed);
-  const traffic = prng(seed ^ 0x5bd1e995);
+  const plan = mulberry32(seed);
+  const traffic = mulberry32(seed ^ 0x5bd1e995);
   const uniform = (lo: number, hi: number) => lo + plan() * (hi - lo);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(traffic() * xs.length)]!;
   const why = (message: string) => `${message} (seed ${seed}; rerun with CRASH_SEED=${seed})`;

@@ -76,9 +76,9 @@ export interface SessionEventOptions {
   sessionGapMs?: [number, number];
 }
 
-/** A deterministic number in [0, 1) for a pair of integers (a small integer hash). */
-function jitter(a: number, b: number): number {
-  let h = Math.imul(a ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(b + 0x632be5ab, 0xc2b2ae35);
+/** A deterministic number in [0, 1) for up to three integers (a small integer hash). */
+export function jitter(a: number, b: number, c = 0): number {
+  let h = Math.imul(a ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(b + 0x632be5ab, 0xc2b2ae35) ^ Math.imul(c + 0x27d4eb2f, 0x165667b1);
   h ^= h >>> 15;
   h = Math.imul(h, 0x2c1b3c6d);
   h ^= h >>> 12;

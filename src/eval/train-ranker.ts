@@ -13,7 +13,7 @@ import { train as fitGbdt, type GbdtOptions } from '../recommend/ranker/gbdt.ts'
 import { RANKER_FORMAT, RankedRecommender, type RankerFile } from '../recommend/ranker/ranked-recommender.ts';
 import { CANDIDATE_FEATURES, FEATURE_COUNT, SessionKnn, SessionKnnRecommender, type SessionKnnParams } from '../recommend/session-knn.ts';
 import { evaluate, train as buildStore, validationSplit, withSession } from './evaluate.ts';
-import { loadEvents, sequentialSessionEvents } from './load-sessions.ts';
+import { jitter, loadEvents, sequentialSessionEvents } from './load-sessions.ts';
 
 export interface TrainRankerOptions {
   knn: SessionKnnParams;
@@ -87,7 +87,7 @@ async function examples(store: MemoryFeatureStore, window: readonly string[][], 
       const keep = options.negativesPerPrefix / Math.max(1, set.items.length - 1);
       set.items.forEach((_, r) => {
         const positive = r === hit;
-        if (!positive && unit(s, i, r) >= keep) return;
+        if (!positive && jitter(s, i, r) >= keep) return;
         for (let f = 0; f < FEATURE_COUNT; f++) rows.push(set.features[r * FEATURE_COUNT + f]!);
         labels.push(positive ? 1 : 0);
       });
@@ -98,13 +98,4 @@ async function examples(store: MemoryFeatureStore, window: readonly string[][], 
     if (s % 1000 === 999) options.onProgress?.(stage, s + 1, window.length);
   }
   return { rows: Float64Array.from(rows), labels: Uint8Array.from(labels), positives };
-}
-
-/** A deterministic number in [0, 1) for a (session, prefix, candidate) triple. */
-function unit(a: number, b: number, c: number): number {
-  let h = Math.imul(a ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(b + 0x632be5ab, 0xc2b2ae35) ^ Math.imul(c + 0x27d4eb2f, 0x165667b1);
-  h ^= h >>> 15;
-  h = Math.imul(h, 0x2c1b3c6d);
-  h ^= h >>> 12;
-  return (h >>> 0) / 0x1_0000_0000;
 }
