@@ -3,7 +3,7 @@
  * state, applies each batch, routes late events to the late topic, and wakes requests waiting
  * to read their own writes.
  */
-import type { LoggedEvent } from '../events/logged.ts';
+import { partitionKey, type LoggedEvent } from '../events/logged.ts';
 import type { FeatureStore } from '../features/feature-store.ts';
 import type { EventLog, LogConsumer, Positions } from '../log/event-log.ts';
 
@@ -46,7 +46,7 @@ export class StreamProcessor {
         if (report.late.length > 0) {
           await this.log.append(
             'late',
-            report.late.map((e) => ({ key: e.value.event.userId ?? e.value.event.anonymousId, value: { ...e.value, partition: e.partition, offset: e.offset } })),
+            report.late.map((e) => ({ key: partitionKey(e.value.event), value: { ...e.value, partition: e.partition, offset: e.offset } })),
           );
         }
         this.applied[partition] = entries[entries.length - 1]!.offset + 1;

@@ -59,8 +59,7 @@ export class MemoryFeatureStore implements FeatureStore, FeatureReader {
   }
 
   async applyBatch(partition: number, entries: LogEntry<LoggedEvent>[]): Promise<ApplyReport> {
-    const report = this.applySync(partition, entries);
-    return report;
+    return this.applySync(partition, entries);
   }
 
   /** The synchronous core of applyBatch (also used directly by offline loaders and benchmarks). */
