@@ -34,7 +34,7 @@ export interface FeatureReader {
   categoryName(category: number): string;
 }
 
-export type SessionIndexReader = Pick<SessionIndex, 'opened' | 'forEachRecentSession' | 'length' | 'itemAt' | 'sessionCount'>;
+export type SessionIndexReader = Pick<SessionIndex, 'opened' | 'oldestLive' | 'sessionsWith' | 'length' | 'itemAt' | 'sessionCount'>;
 
 export interface FeatureStoreStats {
   counters: Counters;

@@ -101,11 +101,16 @@ export class SessionKnn {
     for (const [item, w] of weights) this.marks[item] = w;
 
     // 2. Neighbour sessions by weighted overlap.
+    const oldestLive = index.oldestLive;
     for (const [item, w] of weights) {
-      const add = p.idfWeight === 0 ? w : w * Math.pow(idf(item), p.idfWeight);
-      index.forEachRecentSession(item, p.sampleSize, (id) => {
+      const add = p.idfWeight === 0 ? w : w * power(idf(item), p.idfWeight);
+      const sessions = index.sessionsWith(item);
+      const stop = Math.max(0, sessions.length - p.sampleSize);
+      for (let i = sessions.length - 1; i >= stop; i--) {
+        const id = sessions[i]!;
+        if (id < oldestLive) break;
         if (id !== own) this.similarity.add(id, add);
-      });
+      }
     }
     const neighbours = this.similarity.takeTop(p.neighbours, () => true);
 
@@ -124,7 +129,7 @@ export class SessionKnn {
         const item = index.itemAt(id, j);
         const distance = lastShared < 0 ? 0 : Math.abs(j - lastShared);
         let add = sim / Math.pow(1 + distance, p.distanceDecay);
-        if (p.idfScore !== 0) add *= Math.pow(idf(item), p.idfScore);
+        if (p.idfScore !== 0) add *= power(idf(item), p.idfScore);
         const total = this.knn.add(item, add) + add;
         if (total > maxKnn) maxKnn = total;
         this.neighbourHits.add(item, 1);
@@ -174,6 +179,11 @@ export class SessionKnn {
       this.marks = grown;
     }
   }
+}
+
+/** x^e, without a Math.pow call for the common exponents 0 and 1. */
+function power(x: number, e: number): number {
+  return e === 0 ? 1 : e === 1 ? x : Math.pow(x, e);
 }
 
 /** Co-visitation weights scaled so the strongest is 1, read without copying the map. */

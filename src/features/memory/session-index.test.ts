@@ -2,10 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SessionIndex } from './session-index.ts';
 
+/** The newest live sessions holding an item, newest first, as the recommender walks them. */
 function recent(index: SessionIndex, item: number, limit = 10): number[] {
-  const ids: number[] = [];
-  index.forEachRecentSession(item, limit, (id) => ids.push(id));
-  return ids;
+  return index
+    .sessionsWith(item)
+    .filter((id) => id >= index.oldestLive)
+    .slice(-limit)
+    .reverse();
 }
 
 describe('SessionIndex', () => {

@@ -11,6 +11,7 @@
 export const MAX_SEQUENCE = 64;
 const INLINE = 8;
 const GROW_STEP = 1 << 16;
+const NO_SESSIONS: readonly number[] = [];
 
 export interface SessionIndexSnapshot {
   capacity: number;
@@ -110,17 +111,18 @@ export class SessionIndex {
     return this.times[id % this.capacity]!;
   }
 
-  /** Calls `fn` with the ids of up to `limit` most recent live sessions that hold `item`, newest first. */
-  forEachRecentSession(item: number, limit: number, fn: (id: number) => void): void {
-    const list = this.postings[item];
-    if (!list) return;
-    const oldestLive = this.next - this.capacity;
-    for (let i = list.length - 1, n = 0; i >= 0 && n < limit; i--) {
-      const id = list[i]!;
-      if (id < oldestLive) break;
-      fn(id);
-      n++;
-    }
+  /**
+   * The ids of the sessions that hold `item`, oldest first; ids below `oldestLive` have aged out.
+   * Read-only: callers walk it from the end for the most recent sessions (no callback per id on
+   * the request path).
+   */
+  sessionsWith(item: number): readonly number[] {
+    return this.postings[item] ?? NO_SESSIONS;
+  }
+
+  /** The oldest session id still in the ring. */
+  get oldestLive(): number {
+    return this.next - this.capacity;
   }
 
   /** How many sessions ever held the item (for IDF). */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { predict, train } from './gbdt.ts';
+import { compile, score, train } from './gbdt.ts';
 
 function lcg(seed: number) {
   return () => (seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32;
@@ -21,8 +21,9 @@ describe('gbdt', () => {
       labels[i] = (a > 0.5) !== (b > 0.5) ? 1 : 0;
     }
     const model = train(rows, labels, ['a', 'b', 'noise'], { trees: 30, depth: 3, learningRate: 0.3, lambda: 1, minChildWeight: 1, bins: 16 });
+    const compiled = compile(model);
     let correct = 0;
-    for (let i = 0; i < n; i++) if (predict(model, rows, i * 3) > 0 === (labels[i] === 1)) correct++;
+    for (let i = 0; i < n; i++) if (score(compiled, rows, i * 3) > 0 === (labels[i] === 1)) correct++;
     assert.ok(correct / n > 0.95, `accuracy ${correct / n}`);
     assert.deepEqual(JSON.parse(JSON.stringify(model)), model, 'the model is plain JSON');
   });
@@ -32,7 +33,7 @@ describe('gbdt', () => {
     const rows = new Float64Array(n).fill(1);
     const labels = Uint8Array.from({ length: n }, (_, i) => (i % 4 === 0 ? 1 : 0));
     const model = train(rows, labels, ['constant'], { trees: 5, depth: 3, learningRate: 0.5, lambda: 1, minChildWeight: 1, bins: 8 });
-    const p = 1 / (1 + Math.exp(-predict(model, [1])));
+    const p = 1 / (1 + Math.exp(-score(compile(model), [1])));
     assert.ok(Math.abs(p - 0.25) < 0.01, `p = ${p}`);
   });
 });

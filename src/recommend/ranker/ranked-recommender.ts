@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import type { FeatureReader } from '../../features/feature-store.ts';
 import type { Recommendation, RecommendationRequest, Recommender } from '../recommender.ts';
 import { CANDIDATE_FEATURES, FEATURE_COUNT, SessionKnn, toRecommendations, type SessionKnnParams } from '../session-knn.ts';
-import { GBDT_FORMAT, predict, type GbdtModel } from './gbdt.ts';
+import { compile, GBDT_FORMAT, score, type CompiledModel, type GbdtModel } from './gbdt.ts';
 
 export const RANKER_FORMAT = 'sessionwise-ranker-1';
 
@@ -23,6 +23,7 @@ export interface RankerFile {
 export class RankedRecommender implements Recommender {
   readonly name = 'ranked';
   private readonly knn: SessionKnn;
+  private readonly model: CompiledModel;
 
   constructor(readonly file: RankerFile) {
     const expected = CANDIDATE_FEATURES.join(',');
@@ -30,13 +31,14 @@ export class RankedRecommender implements Recommender {
       throw new Error(`ranker model was trained on features [${file.model.featureNames.join(', ')}], this version computes [${expected}]; retrain it with sessionwise train`);
     }
     this.knn = new SessionKnn(file.knn);
+    this.model = compile(file.model);
   }
 
   recommend(request: RecommendationRequest, features: FeatureReader, allowed: (itemId: string) => boolean): Recommendation[] {
     const inCart = new Set(features.session(request)?.cart ?? []);
     const set = this.knn.candidates(request, features, this.file.candidates, (item) => !inCart.has(item) && allowed(features.itemId(item)));
     const scores = new Float64Array(set.items.length);
-    for (let i = 0; i < scores.length; i++) scores[i] = predict(this.file.model, set.features, i * FEATURE_COUNT);
+    for (let i = 0; i < scores.length; i++) scores[i] = score(this.model, set.features, i * FEATURE_COUNT);
     return toRecommendations(set, scores, request.k, features, allowed);
   }
 }
