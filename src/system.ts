@@ -12,6 +12,7 @@ import type { EventLog } from './log/event-log.ts';
 import { LmdbEventLog } from './log/embedded/lmdb-log.ts';
 import { readRankerFile } from './recommend/ranker/ranked-recommender.ts';
 import type { Recommender } from './recommend/recommender.ts';
+import { DEFAULT_RULES, Rules } from './recommend/rules/rules.ts';
 import { createRecommender, readParamsFile } from './recommend/strategies.ts';
 import { StreamProcessor } from './stream/processor.ts';
 
@@ -23,6 +24,7 @@ export interface System {
   collector: Collector;
   processor: StreamProcessor;
   recommender: Recommender;
+  rules: Rules;
   close(): Promise<void>;
 }
 
@@ -57,6 +59,7 @@ export function openEmbeddedSystem(config: Config): System {
   // due: once a second, or twice per checkpoint interval where that is shorter.
   const processor = new StreamProcessor(log, store, { maintainIntervalMs: Math.min(1000, Math.max(10, (config.checkpointIntervalSeconds * 1000) / 2)) });
   const recommender = recommenderFrom(config);
+  const rules = config.rulesFile ? Rules.load(config.rulesFile) : DEFAULT_RULES;
   return {
     config,
     log,
@@ -65,6 +68,7 @@ export function openEmbeddedSystem(config: Config): System {
     collector,
     processor,
     recommender,
+    rules,
     async close() {
       await processor.stop();
       await store.close();

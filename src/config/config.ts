@@ -26,6 +26,7 @@ export const ConfigSchema = Type.Object(
     }),
     modelFile: Type.Optional(Type.String({ minLength: 1, description: 'Ranker model from `sessionwise train`; selects the ranked recommender unless recommender says otherwise.' })),
     paramsFile: Type.Optional(Type.String({ minLength: 1, description: 'session-knn parameters from `sessionwise tune`.' })),
+    rulesFile: Type.Optional(Type.String({ minLength: 1, description: 'Compliance rules (JSON): blocked, pinned, restricted categories, per-category cap.' })),
   },
   { additionalProperties: false },
 );
@@ -47,6 +48,7 @@ const ENV: Array<[keyof Config, string, (v: string) => unknown]> = [
   ['recommender', 'RECOMMENDER', String],
   ['modelFile', 'MODEL_FILE', String],
   ['paramsFile', 'PARAMS_FILE', String],
+  ['rulesFile', 'RULES_FILE', String],
 ];
 
 export function defaults(): Config {

@@ -2,6 +2,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { CatalogValidationError } from '../catalog/catalog.ts';
+import type { RuleContext, RuleDecision } from '../recommend/rules/rules.ts';
 import type { Metrics } from '../ops/metrics.ts';
 import { decodeToken } from '../stream/processor.ts';
 import type { System } from '../system.ts';
@@ -12,6 +13,9 @@ const RecommendationQuery = Type.Object(
     userId: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
     k: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
     after: Type.Optional(Type.String({ maxLength: 4096, description: 'Token from POST /v1/events: answer once those events are applied.' })),
+    region: Type.Optional(Type.String({ minLength: 1, maxLength: 16, description: 'Shopper region, for region-restricted categories.' })),
+    age: Type.Optional(Type.Integer({ minimum: 0, maximum: 150, description: 'Verified shopper age, for age-restricted categories.' })),
+    explain: Type.Optional(Type.Boolean({ description: 'Also list what the rules removed, moved or pinned, and why.' })),
   },
   { additionalProperties: false },
 );
@@ -29,11 +33,14 @@ const RecommendationResponse = Type.Object({
       price: Type.Optional(Type.Number()),
     }),
   ),
+  decisions: Type.Optional(Type.Array(Type.Object({ itemId: Type.String(), rule: Type.String(), detail: Type.String() }))),
 });
 
+/** Explanations kept per request: enough to see why, bounded for long candidate lists. */
+const MAX_DECISIONS = 50;
+
 export function servingRoutes(app: FastifyInstance, system: System, metrics: Metrics): void {
-  const { store, recommender, catalog, processor, config } = system;
-  const allowed = (itemId: string) => catalog.isAvailable(itemId);
+  const { store, recommender, catalog, processor, config, rules } = system;
 
   app.get('/v1/recommendations', { schema: { querystring: RecommendationQuery, response: { 200: RecommendationResponse, 400: Type.Object({ error: Type.String() }) } } }, async (request, reply) => {
     const query = request.query as Static<typeof RecommendationQuery>;
@@ -49,14 +56,34 @@ export function servingRoutes(app: FastifyInstance, system: System, metrics: Met
     }
     const started = process.hrtime.bigint();
     const features = await store.reader(query);
-    const ranked = recommender.recommend({ sessionId: query.sessionId, userId: query.userId, k: query.k }, features, allowed);
-    const items = ranked.map((r) => {
+    const profile = query.userId === undefined ? undefined : features.userProfile(query.userId);
+    const context: RuleContext = {
+      categoryOf: catalog.categoryOf,
+      isAvailable: (id) => catalog.isAvailable(id),
+      purchased: new Set((profile?.purchases ?? []).map((i) => features.itemId(i))),
+      region: query.region,
+      age: query.age,
+    };
+    const decisions: RuleDecision[] = [];
+    const explained = new Set<string>();
+    const allowed = (itemId: string) => {
+      const excluded = rules.exclusion(itemId, context);
+      if (excluded && query.explain && decisions.length < MAX_DECISIONS && !explained.has(itemId)) {
+        explained.add(itemId);
+        decisions.push(excluded);
+      }
+      return excluded === undefined;
+    };
+    // Over-fetch so that the per-category cap and pinned items still leave k to show.
+    const fetch = rules.file.maxPerCategory === undefined ? query.k : Math.min(100, query.k * 3);
+    const ranked = recommender.recommend({ sessionId: query.sessionId, userId: query.userId, k: fetch }, features, allowed);
+    const items = rules.finish(ranked, query.k, context, decisions).map((r) => {
       const item = catalog.get(r.itemId);
       return item ? { ...r, title: item.title, category: item.category, price: item.price } : r;
     });
     metrics.recommendationSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
     if (!fresh) reply.header('sessionwise-fresh', 'false');
-    return { strategy: recommender.name, fresh, items };
+    return query.explain ? { strategy: recommender.name, fresh, items, decisions: decisions.slice(0, MAX_DECISIONS) } : { strategy: recommender.name, fresh, items };
   });
 
   app.post('/v1/items', async (request, reply) => {
