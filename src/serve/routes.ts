@@ -38,6 +38,7 @@ const RecommendationResponse = Type.Object({
 
 /** Explanations kept per request: enough to see why, bounded for long candidate lists. */
 const MAX_DECISIONS = 50;
+const NOTHING_PURCHASED: ReadonlySet<string> = new Set();
 
 export function servingRoutes(app: FastifyInstance, system: System, metrics: Metrics): void {
   const { store, recommender, catalog, processor, config, rules } = system;
@@ -60,15 +61,15 @@ export function servingRoutes(app: FastifyInstance, system: System, metrics: Met
     const context: RuleContext = {
       categoryOf: catalog.categoryOf,
       isAvailable: (id) => catalog.isAvailable(id),
-      purchased: new Set((profile?.purchases ?? []).map((i) => features.itemId(i))),
+      purchased: profile ? new Set(profile.purchases.map((i) => features.itemId(i))) : NOTHING_PURCHASED,
       region: query.region,
       age: query.age,
     };
     const decisions: RuleDecision[] = [];
-    const explained = new Set<string>();
+    const explained = query.explain ? new Set<string>() : undefined;
     const allowed = (itemId: string) => {
       const excluded = rules.exclusion(itemId, context);
-      if (excluded && query.explain && decisions.length < MAX_DECISIONS && !explained.has(itemId)) {
+      if (excluded && explained && decisions.length < MAX_DECISIONS && !explained.has(itemId)) {
         explained.add(itemId);
         decisions.push(excluded);
       }

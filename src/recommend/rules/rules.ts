@@ -81,6 +81,7 @@ export class Rules {
     if (this.blocked.has(itemId)) return { itemId, rule: 'blocked', detail: 'on the blocked list' };
     if (this.file.hideUnavailable && !ctx.isAvailable(itemId)) return { itemId, rule: 'unavailable', detail: 'not available in the catalog' };
     if (this.file.hidePurchased && ctx.purchased.has(itemId)) return { itemId, rule: 'purchased', detail: 'already bought by this shopper' };
+    if (this.restricted.size === 0) return undefined;
     const category = ctx.categoryOf(itemId);
     const restriction = category === undefined ? undefined : this.restricted.get(category);
     if (restriction) {
