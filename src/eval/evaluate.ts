@@ -26,12 +26,12 @@ export interface PairOutcome {
   recommended: string[];
 }
 
-export const EVAL_STREAM = { partitions: 1, sessionGapMs: 30 * 60_000, allowedLatenessMs: 2 * 60_000 };
+const EVAL_STREAM = { partitions: 1, sessionGapMs: 30 * 60_000, allowedLatenessMs: 2 * 60_000 };
 
 /** Builds the feature state from training sessions, exactly as the stream would (MemoryFeatureStore.applySync). */
-export async function train(sessions: Iterable<string[]>, indexedSessions?: number): Promise<{ store: MemoryFeatureStore; seconds: number }> {
+export async function train(sessions: Iterable<string[]>): Promise<{ store: MemoryFeatureStore; seconds: number }> {
   const started = performance.now();
-  const store = new MemoryFeatureStore({ stream: { ...EVAL_STREAM, indexedSessions } });
+  const store = new MemoryFeatureStore({ stream: EVAL_STREAM });
   await loadEvents(store, sequentialSessionEvents(sessions, { idPrefix: 'train' }));
   store.state.expireSessions();
   return { store, seconds: (performance.now() - started) / 1000 };

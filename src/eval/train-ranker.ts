@@ -41,7 +41,7 @@ export async function trainRanker(sessions: readonly string[][], options: TrainR
   const validationCut = Math.floor(n * (1 - 2 * options.fraction));
 
   // Validation: fit on [validationCut, cut), score on the prefixes of [cut, n).
-  const head = await buildStore(sessions.slice(0, validationCut), undefined);
+  const head = await buildStore(sessions.slice(0, validationCut));
   const early = await examples(head.store, sessions.slice(validationCut, cut), options, 'validation examples');
   const validationModel = fitGbdt(early.rows, early.labels, [...CANDIDATE_FEATURES], { ...options.gbdt, onTree: (t) => options.onProgress?.('validation model', t, options.gbdt.trees) });
   const { pairs } = validationSplit(sessions, options.fraction);

@@ -31,10 +31,6 @@ export class DedupWindow {
     this.buckets = new Int32Array(cap);
   }
 
-  get size(): number {
-    return this.live;
-  }
-
   /** Records the id; returns true when it was already recorded (a duplicate). */
   checkAndAdd(id: string, eventTime: number): boolean {
     const h = hash52(id);

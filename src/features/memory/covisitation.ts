@@ -30,10 +30,6 @@ export class Covisitation {
     return this.edges.get(item);
   }
 
-  get itemCount(): number {
-    return this.edges.size;
-  }
-
   private bump(from: number, to: number, w: number): void {
     let m = this.edges.get(from);
     if (!m) {

@@ -310,10 +310,10 @@ export class FeatureState {
       this.sessions.pushItem(slot, item);
       let record = this.sessions.indexRecord(slot);
       if (record === undefined || !this.sessionIndex.isLive(record)) {
-        record = this.sessionIndex.open(time);
+        record = this.sessionIndex.open();
         this.sessions.setIndexRecord(slot, record);
       }
-      this.sessionIndex.append(record, item, time);
+      this.sessionIndex.append(record, item);
       if (cat !== undefined) this.sessions.addInterest(slot, cat, interest);
       if (price !== undefined) this.sessions.observePrice(slot, price);
     }

@@ -2,6 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SessionIndex } from './session-index.ts';
 
+/** A session's items in click order, read as the recommender reads them. */
+function sequence(index: SessionIndex, id: number): number[] {
+  return Array.from({ length: index.length(id) }, (_, j) => index.itemAt(id, j));
+}
+
 /** The newest live sessions holding an item, newest first, as the recommender walks them. */
 function recent(index: SessionIndex, item: number, limit = 10): number[] {
   return index
@@ -15,30 +20,30 @@ describe('SessionIndex', () => {
   it('finds the most recent sessions holding an item, newest first', () => {
     const index = new SessionIndex(100, 10);
     for (let s = 0; s < 5; s++) {
-      const id = index.open(s);
-      index.append(id, 7, s);
-      index.append(id, 100 + s, s);
-      index.append(id, 7, s); // a re-visit is kept in the sequence but indexed once
+      const id = index.open();
+      index.append(id, 7);
+      index.append(id, 100 + s);
+      index.append(id, 7); // a re-visit is kept in the sequence but indexed once
     }
     assert.deepEqual(recent(index, 7), [4, 3, 2, 1, 0]);
     assert.deepEqual(recent(index, 7, 2), [4, 3]);
-    assert.deepEqual(index.sequence(2), [7, 102, 7]);
+    assert.deepEqual(sequence(index, 2), [7, 102, 7]);
     assert.equal(index.sessionCount(7), 5);
   });
 
   it('ages out the oldest sessions when the ring is full', () => {
     const index = new SessionIndex(3, 10);
-    for (let s = 0; s < 5; s++) index.append(index.open(s), 1, s);
+    for (let s = 0; s < 5; s++) index.append(index.open(), 1);
     assert.deepEqual(recent(index, 1), [4, 3, 2]);
-    assert.deepEqual(index.sequence(0), []);
+    assert.deepEqual(sequence(index, 0), []);
     assert.equal(index.isLive(1), false);
-    index.append(0, 9, 10); // appending to an aged-out session is ignored
+    index.append(0, 9); // appending to an aged-out session is ignored
     assert.deepEqual(recent(index, 9), []);
   });
 
   it('keeps posting lists bounded', () => {
     const index = new SessionIndex(10_000, 50);
-    for (let s = 0; s < 1000; s++) index.append(index.open(s), 1, s);
+    for (let s = 0; s < 1000; s++) index.append(index.open(), 1);
     const ids = recent(index, 1, 1000);
     assert.ok(ids.length >= 50 && ids.length < 100, `${ids.length} ids kept`);
     assert.equal(ids[0], 999);
@@ -49,14 +54,14 @@ describe('SessionIndex', () => {
 describe('SessionIndex long sessions', () => {
   it('keeps items past the inline block, and forgets them when the slot is reused', () => {
     const index = new SessionIndex(2, 10);
-    const long = index.open(0);
-    for (let i = 0; i < 20; i++) index.append(long, i, i);
-    assert.deepEqual(index.sequence(long), Array.from({ length: 20 }, (_, i) => i));
+    const long = index.open();
+    for (let i = 0; i < 20; i++) index.append(long, i);
+    assert.deepEqual(sequence(index, long), Array.from({ length: 20 }, (_, i) => i));
     assert.equal(index.itemAt(long, 15), 15);
-    index.open(1);
-    const reused = index.open(2); // takes the long session's slot
-    index.append(reused, 99, 2);
-    assert.deepEqual(index.sequence(reused), [99]);
-    assert.deepEqual(index.sequence(long), []);
+    index.open();
+    const reused = index.open(); // takes the long session's slot
+    index.append(reused, 99);
+    assert.deepEqual(sequence(index, reused), [99]);
+    assert.deepEqual(sequence(index, long), []);
   });
 });

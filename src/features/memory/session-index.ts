@@ -6,7 +6,7 @@
  * `capacity` sessions are kept (a ring), and each item keeps at most 2 x `postingLimit` ids.
  *
  * Sequences live in flat typed arrays: INLINE items a session in one Int32Array (most sessions
- * are shorter), the rare longer tail in a map; about 45 bytes a session plus its postings.
+ * are shorter), the rare longer tail in a map; about 33 bytes a session plus its postings.
  */
 export const MAX_SEQUENCE = 64;
 const INLINE = 8;
@@ -19,7 +19,6 @@ export interface SessionIndexSnapshot {
   next: number;
   inline: Int32Array;
   lengths: Uint8Array;
-  times: Float64Array;
   overflow: Map<number, number[]>;
   postings: number[][];
   counts: number[];
@@ -29,7 +28,6 @@ export class SessionIndex {
   private next = 0;
   private inline = new Int32Array(0);
   private lengths = new Uint8Array(0);
-  private times = new Float64Array(0);
   /** Items past INLINE, by session id. */
   private overflow = new Map<number, number[]>();
   private postings: number[][] = [];
@@ -47,13 +45,12 @@ export class SessionIndex {
   }
 
   /** Starts a session record; returns its id. The oldest record ages out when the ring is full. */
-  open(time: number): number {
+  open(): number {
     const id = this.next++;
     const slot = id % this.capacity;
     if (slot >= this.lengths.length) this.grow();
     if (id >= this.capacity) this.overflow.delete(id - this.capacity);
     this.lengths[slot] = 0;
-    this.times[slot] = time;
     return id;
   }
 
@@ -61,7 +58,7 @@ export class SessionIndex {
     return id < this.next && id >= this.next - this.capacity;
   }
 
-  append(id: number, item: number, time: number): void {
+  append(id: number, item: number): void {
     if (!this.isLive(id)) return;
     const slot = id % this.capacity;
     const length = this.lengths[slot]!;
@@ -75,7 +72,6 @@ export class SessionIndex {
       tail.push(item);
     }
     this.lengths[slot] = length + 1;
-    if (time > this.times[slot]!) this.times[slot] = time;
     if (seen) return;
     while (this.postings.length <= item) {
       this.postings.push([]);
@@ -96,19 +92,6 @@ export class SessionIndex {
   /** The j-th item (click order) of a live session; j < length(id). */
   itemAt(id: number, j: number): number {
     return j < INLINE ? this.inline[(id % this.capacity) * INLINE + j]! : this.overflow.get(id)![j - INLINE]!;
-  }
-
-  /** The items of a session, in click order; empty once aged out. */
-  sequence(id: number): number[] {
-    const n = this.length(id);
-    const out = new Array<number>(n);
-    for (let j = 0; j < n; j++) out[j] = this.itemAt(id, j);
-    return out;
-  }
-
-  /** Last activity time of a session. */
-  time(id: number): number {
-    return this.times[id % this.capacity]!;
   }
 
   /**
@@ -136,21 +119,18 @@ export class SessionIndex {
     inline.set(this.inline);
     const lengths = new Uint8Array(size);
     lengths.set(this.lengths);
-    const times = new Float64Array(size);
-    times.set(this.times);
     this.inline = inline;
     this.lengths = lengths;
-    this.times = times;
   }
 
   snapshot(): SessionIndexSnapshot {
-    const { capacity, postingLimit, next, inline, lengths, times, overflow, postings, counts } = this;
-    return { capacity, postingLimit, next, inline, lengths, times, overflow, postings, counts };
+    const { capacity, postingLimit, next, inline, lengths, overflow, postings, counts } = this;
+    return { capacity, postingLimit, next, inline, lengths, overflow, postings, counts };
   }
 
   static restore(s: SessionIndexSnapshot): SessionIndex {
     const index = new SessionIndex(s.capacity, s.postingLimit);
-    Object.assign(index, { next: s.next, inline: s.inline, lengths: s.lengths, times: s.times, overflow: s.overflow, postings: s.postings, counts: s.counts });
+    Object.assign(index, { next: s.next, inline: s.inline, lengths: s.lengths, overflow: s.overflow, postings: s.postings, counts: s.counts });
     return index;
   }
 }
