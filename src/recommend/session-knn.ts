@@ -80,8 +80,8 @@ export class SessionKnn {
 
   constructor(readonly params: SessionKnnParams = DEFAULT_KNN_PARAMS) {}
 
-  /** The best `limit` candidates by blended score, with their features. */
-  candidates(request: RecommendationRequest, features: FeatureReader, limit: number, accept: (item: number) => boolean): CandidateSet {
+  /** The best `limit` candidates by blended score that `allowed` lets through and the cart does not hold, with their features. */
+  candidates(request: RecommendationRequest, features: FeatureReader, limit: number, allowed: (itemId: string) => boolean): CandidateSet {
     const p = this.params;
     const session = features.session(request);
     const index = features.sessionIndex();
@@ -145,7 +145,8 @@ export class SessionKnn {
     if (p.revisitWeight > 0) for (const [item, w] of weights) this.blended.add(item, p.revisitWeight * w);
     for (const item of weights.keys()) this.marks[item] = 0;
 
-    const top = this.blended.takeTop(limit, accept);
+    const inCart = new Set(session?.cart ?? []);
+    const top = this.blended.takeTop(limit, (item) => !inCart.has(item) && allowed(features.itemId(item)));
     const rows = new Float64Array(top.length * FEATURE_COUNT);
     const logTotal = Math.log1p(totalSessions);
     top.forEach(([item, blended], r) => {
@@ -234,8 +235,7 @@ export class SessionKnnRecommender implements Recommender {
   }
 
   recommend(request: RecommendationRequest, features: FeatureReader, allowed: (itemId: string) => boolean): Recommendation[] {
-    const inCart = new Set(features.session(request)?.cart ?? []);
-    const set = this.knn.candidates(request, features, request.k, (item) => !inCart.has(item) && allowed(features.itemId(item)));
+    const set = this.knn.candidates(request, features, request.k, allowed);
     const blended = Array.from({ length: set.items.length }, (_, i) => set.features[i * FEATURE_COUNT + FEATURE.blended]!);
     return toRecommendations(set, blended, request.k, features, allowed);
   }

@@ -35,8 +35,7 @@ export class RankedRecommender implements Recommender {
   }
 
   recommend(request: RecommendationRequest, features: FeatureReader, allowed: (itemId: string) => boolean): Recommendation[] {
-    const inCart = new Set(features.session(request)?.cart ?? []);
-    const set = this.knn.candidates(request, features, this.file.candidates, (item) => !inCart.has(item) && allowed(features.itemId(item)));
+    const set = this.knn.candidates(request, features, this.file.candidates, allowed);
     const scores = new Float64Array(set.items.length);
     for (let i = 0; i < scores.length; i++) scores[i] = score(this.model, set.features, i * FEATURE_COUNT);
     return toRecommendations(set, scores, request.k, features, allowed);
