@@ -12,6 +12,7 @@ import type { EventLog } from './log/event-log.ts';
 import { LmdbEventLog } from './log/embedded/lmdb-log.ts';
 import { readRankerFile } from './recommend/ranker/ranked-recommender.ts';
 import type { Recommender } from './recommend/recommender.ts';
+import { LocalSessionUpdates, type SessionUpdates } from './serve/push/session-updates.ts';
 import { DEFAULT_RULES, Rules } from './recommend/rules/rules.ts';
 import { createRecommender, readParamsFile } from './recommend/strategies.ts';
 import { StreamProcessor } from './stream/processor.ts';
@@ -25,6 +26,8 @@ export interface System {
   processor: StreamProcessor;
   recommender: Recommender;
   rules: Rules;
+  /** Which sessions the processor just changed, for live push. */
+  updates: SessionUpdates;
   close(): Promise<void>;
 }
 
@@ -57,7 +60,8 @@ export function openEmbeddedSystem(config: Config): System {
   const collector = new Collector(log, config.sessionGapMinutes * 60_000);
   // The processor's upkeep tick sweeps part of the session table and writes checkpoints when
   // due: once a second, or twice per checkpoint interval where that is shorter.
-  const processor = new StreamProcessor(log, store, { maintainIntervalMs: Math.min(1000, Math.max(10, (config.checkpointIntervalSeconds * 1000) / 2)) });
+  const updates = new LocalSessionUpdates();
+  const processor = new StreamProcessor(log, store, { updates, maintainIntervalMs: Math.min(1000, Math.max(10, (config.checkpointIntervalSeconds * 1000) / 2)) });
   const recommender = recommenderFrom(config);
   const rules = config.rulesFile ? Rules.load(config.rulesFile) : DEFAULT_RULES;
   return {
@@ -69,8 +73,10 @@ export function openEmbeddedSystem(config: Config): System {
     processor,
     recommender,
     rules,
+    updates,
     async close() {
       await processor.stop();
+      await updates.close();
       await store.close();
       await catalog.close();
       await log.close();

@@ -5,10 +5,13 @@
  */
 import { partitionKey, type LoggedEvent } from '../events/logged.ts';
 import type { FeatureStore } from '../features/feature-store.ts';
-import type { EventLog, LogConsumer, Positions } from '../log/event-log.ts';
+import type { EventLog, LogConsumer, LogEntry, Positions } from '../log/event-log.ts';
+import type { SessionUpdates } from '../serve/push/session-updates.ts';
 
 export interface ProcessorOptions {
   maintainIntervalMs?: number;
+  /** Told which sessions each applied batch changed, for live push. */
+  updates?: SessionUpdates;
   onFatal?: (error: unknown) => void;
 }
 
@@ -51,6 +54,7 @@ export class StreamProcessor {
         }
         this.applied[partition] = entries[entries.length - 1]!.offset + 1;
         this.wakeWaiters();
+        this.options.updates?.publish(sessionIdsOf(entries));
         this.checkRecovered();
       },
       onError: (error) => (this.options.onFatal ?? defaultFatal)(error),
@@ -109,6 +113,11 @@ export class StreamProcessor {
     for (const l of this.readyListeners) l();
     this.readyListeners = [];
   }
+}
+
+/** Lazy, so that an adapter with no listeners skips the walk. */
+function* sessionIdsOf(entries: LogEntry<LoggedEvent>[]): Generator<string> {
+  for (const entry of entries) yield entry.value.event.sessionId;
 }
 
 function defaultFatal(error: unknown): never {
