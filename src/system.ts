@@ -11,6 +11,7 @@ import { Collector } from './ingest/collector.ts';
 import type { EventLog } from './log/event-log.ts';
 import { LmdbEventLog } from './log/embedded/lmdb-log.ts';
 import { readRankerFile } from './recommend/ranker/ranked-recommender.ts';
+import { FeedbackRecommender } from './recommend/feedback/feedback.ts';
 import type { Recommender } from './recommend/recommender.ts';
 import { LocalSessionUpdates, type SessionUpdates } from './serve/push/session-updates.ts';
 import { DEFAULT_RULES, Rules } from './recommend/rules/rules.ts';
@@ -41,10 +42,11 @@ export function streamConfig(config: Config) {
 
 /** The configured recommender: the same factory `sessionwise eval` uses. */
 export function recommenderFrom(config: Config): Recommender {
-  return createRecommender(config.recommender, {
+  const engine = createRecommender(config.recommender, {
     params: config.paramsFile ? readParamsFile(config.paramsFile).params : undefined,
     model: config.modelFile ? readRankerFile(config.modelFile) : undefined,
   });
+  return new FeedbackRecommender(engine, { explorationShare: config.explorationShare, ignoredDemotion: config.ignoredDemotion });
 }
 
 /** Opens the embedded system; the processor is created but not started (see System.processor.start). */

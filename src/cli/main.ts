@@ -15,6 +15,7 @@ import { writeReport } from '../eval/report.ts';
 import { tuneSessionKnn } from '../eval/tune.ts';
 import { DEFAULT_TRAIN_OPTIONS, trainRanker } from '../eval/train-ranker.ts';
 import { DEFAULT_GBDT_OPTIONS } from '../recommend/ranker/gbdt.ts';
+import { FeedbackRecommender } from '../recommend/feedback/feedback.ts';
 import { readRankerFile, writeRankerFile } from '../recommend/ranker/ranked-recommender.ts';
 import { DEFAULT_KNN_PARAMS } from '../recommend/session-knn.ts';
 import { createRecommender, readParamsFile, STRATEGIES, writeParamsFile, type Strategy } from '../recommend/strategies.ts';
@@ -29,6 +30,11 @@ program
 function positiveNumber(v: string): number {
   const n = Number(v);
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number');
+  return n;
+}
+function share(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0 || n > 0.5) throw new InvalidArgumentError('must be a share between 0 and 0.5');
   return n;
 }
 function port(v: string): number {
@@ -129,14 +135,16 @@ program
   .option('--model <file>', 'ranker model written by `sessionwise train` (ranked; the default strategy when given)')
   .option('--json', 'print only the JSON result line')
   .option('--report <file>', 'also write an HTML report with plots (hit rate by k and by session length, coverage, popularity bias)')
-  .action(async (opts: { train: string; test: string; k: number; strategy?: Strategy; params?: string; model?: string; json?: boolean; report?: string }) => {
+  .option('--exploration <share>', 'share of slots explored as the server does (EXPLORATION_SHARE); 0 scores the ranking alone', share, 0)
+  .action(async (opts: { train: string; test: string; k: number; strategy?: Strategy; params?: string; model?: string; json?: boolean; report?: string; exploration: number }) => {
     const params = opts.params ? readParamsFile(opts.params).params : {};
     const model = opts.model ? readRankerFile(opts.model) : undefined;
     const strategy: Strategy = opts.strategy ?? (model ? 'ranked' : 'session-knn');
     const sessions = readSessions(opts.train);
     const pairs = readTestPairs(opts.test);
     const { store, seconds } = await train(sessions);
-    const recommender = createRecommender(strategy, { params, model });
+    // The serving wrapper too: with no impressions in the test prefixes, only exploration changes the lists.
+    const recommender = new FeedbackRecommender(createRecommender(strategy, { params, model }), { explorationShare: opts.exploration });
     const bar = progressBar(`eval ${strategy}`, pairs.length, 'pairs');
     const outcomes: PairOutcome[] | undefined = opts.report ? [] : undefined;
     let result;

@@ -27,6 +27,8 @@ export const ConfigSchema = Type.Object(
     modelFile: Type.Optional(Type.String({ minLength: 1, description: 'Ranker model from `sessionwise train`; selects the ranked recommender unless recommender says otherwise.' })),
     paramsFile: Type.Optional(Type.String({ minLength: 1, description: 'session-knn parameters from `sessionwise tune`.' })),
     rulesFile: Type.Optional(Type.String({ minLength: 1, description: 'Compliance rules (JSON): blocked, pinned, restricted categories, per-category cap.' })),
+    explorationShare: Type.Number({ minimum: 0, maximum: 0.5, default: 0.1, description: 'Share of recommendation slots filled by Thompson sampling (0 turns exploration off).' }),
+    ignoredDemotion: Type.Number({ minimum: 0, maximum: 100, default: 5, description: 'Places an item drops each time the shopper was shown it and ignored it in this session.' }),
   },
   { additionalProperties: false },
 );
@@ -49,6 +51,8 @@ const ENV: Array<[keyof Config, string, (v: string) => unknown]> = [
   ['modelFile', 'MODEL_FILE', String],
   ['paramsFile', 'PARAMS_FILE', String],
   ['rulesFile', 'RULES_FILE', String],
+  ['explorationShare', 'EXPLORATION_SHARE', Number],
+  ['ignoredDemotion', 'IGNORED_DEMOTION', Number],
 ];
 
 export function defaults(): Config {

@@ -60,11 +60,13 @@ export function withSession(base: FeatureReader, prefix: readonly string[]): Fea
     cart: [],
     interests: [],
     indexRecord: undefined,
+    ignored: new Map(),
   };
   return {
     session: () => view,
     userProfile: (u) => base.userProfile(u),
     neighbours: (i) => base.neighbours(i),
+    engagement: (i) => base.engagement(i),
     sessionIndex: () => base.sessionIndex(),
     trending: (n) => base.trending(n),
     popular: (n) => base.popular(n),

@@ -26,12 +26,19 @@ export interface FeatureReader {
   neighbours(item: number): ReadonlyMap<number, number> | undefined;
   /** Recent sessions by item, for nearest-neighbour candidates. */
   sessionIndex(): SessionIndexReader;
+  /** How often the item was shown in tracked lists and clicked, all time: the exploration prior. */
+  engagement(item: number): Engagement;
   /** Items by trending score, then by popularity, best first. */
   trending(limit: number): number[];
   popular(limit: number): number[];
   itemId(item: number): string;
   itemIndex(itemId: string): number | undefined;
   categoryName(category: number): string;
+}
+
+export interface Engagement {
+  impressions: number;
+  clicks: number;
 }
 
 export type SessionIndexReader = Pick<SessionIndex, 'opened' | 'oldestLive' | 'sessionsWith' | 'length' | 'itemAt' | 'sessionCount'>;

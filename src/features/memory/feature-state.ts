@@ -156,7 +156,11 @@ export class FeatureState {
         }
         break;
       case 'impression':
-        for (const id of event.items) this.count(this.items.intern(id), time, METRIC.impression);
+        for (const id of event.items) {
+          const item = this.items.intern(id);
+          this.count(item, time, METRIC.impression);
+          if (slot !== undefined) this.sessions.addIgnored(slot, item);
+        }
         break;
       case 'scroll':
         if (slot !== undefined) this.sessions.observeScroll(slot, event.depth);
@@ -291,6 +295,7 @@ export class FeatureState {
     const view = this.sessions.view(anonymousSlot);
     for (const item of [...view.recentItems].reverse()) this.sessions.pushItem(userSlot, item);
     for (const item of view.cart) this.sessions.addToCart(userSlot, item);
+    for (const [item, times] of view.ignored) for (let t = 0; t < times; t++) this.sessions.addIgnored(userSlot, item);
     for (const { category, weight } of view.interests) this.sessions.addInterest(userSlot, category, weight);
     if (view.dwellMs > 0) this.sessions.addDwell(userSlot, view.dwellMs);
     this.sessions.observeScroll(userSlot, view.maxScroll);
@@ -308,6 +313,7 @@ export class FeatureState {
         this.covisitation.observe(item, previous);
       }
       this.sessions.pushItem(slot, item);
+      this.sessions.clearIgnored(slot, item);
       let record = this.sessions.indexRecord(slot);
       if (record === undefined || !this.sessionIndex.isLive(record)) {
         record = this.sessionIndex.open();

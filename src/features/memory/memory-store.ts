@@ -10,9 +10,11 @@ import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import type { LoggedEvent } from '../../events/logged.ts';
 import type { LogEntry, Positions } from '../../log/event-log.ts';
-import type { ApplyReport, FeatureReader, FeatureStore, FeatureStoreStats } from '../feature-store.ts';
+import type { ApplyReport, Engagement, FeatureReader, FeatureStore, FeatureStoreStats } from '../feature-store.ts';
 import { FeatureState, type CategoryOf, type ContextQuery, type FeatureStateSnapshot, type StreamConfig } from './feature-state.ts';
-import type { ItemCounts } from './item-stats.ts';
+import { METRIC, type ItemCounts } from './item-stats.ts';
+
+const NO_ENGAGEMENT: Engagement = { impressions: 0, clicks: 0 };
 
 const FORMAT = 'sessionwise-checkpoint-1';
 const TOP_LIST_SIZE = 500;
@@ -99,6 +101,11 @@ export class MemoryFeatureStore implements FeatureStore, FeatureReader {
 
   sessionIndex() {
     return this.state.sessionIndex;
+  }
+
+  engagement(item: number): Engagement {
+    const stats = this.state.itemStats;
+    return stats.has(item) ? { impressions: stats.total(item, METRIC.impression), clicks: stats.total(item, METRIC.click) } : NO_ENGAGEMENT;
   }
 
   trending(limit: number): number[] {

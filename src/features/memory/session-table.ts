@@ -41,6 +41,10 @@ const F_FIELDS = F_CAT_W + CATEGORY_SLOTS;
 
 export const SESSION_SLOT_BYTES = U_FIELDS * 4 + D_FIELDS * 8 + F_FIELDS * 4;
 
+/** Items a session saw without interacting with, kept per session (the oldest go first). */
+export const IGNORED_ITEMS = 32;
+const NOTHING_IGNORED: ReadonlyMap<number, number> = new Map();
+
 /** Half-life of in-session category interest, in event time. */
 const INTEREST_HALF_LIFE_MS = 10 * 60_000;
 
@@ -60,6 +64,8 @@ export interface SessionView {
   interests: Array<{ category: number; weight: number }>;
   /** This session's record in the session index, once it has touched an item. */
   indexRecord: number | undefined;
+  /** Items shown to the shopper and not interacted with since: item → times seen. */
+  ignored: ReadonlyMap<number, number>;
 }
 
 export interface SessionTableSnapshot {
@@ -69,6 +75,8 @@ export interface SessionTableSnapshot {
   f32: Float32Array[];
   free: number[];
   slots: number;
+  /** Absent in checkpoints written before feedback existed. */
+  ignored?: Map<number, Map<number, number>>;
 }
 
 export class SessionTable {
@@ -78,6 +86,11 @@ export class SessionTable {
   private f32: Float32Array[] = [];
   private free: number[] = [];
   private slots = 0;
+  /**
+   * slot → ignored items. Beside the typed arrays rather than in them: most sessions never see a
+   * tracked list, so a sparse map keeps the per-session bytes of the rest unchanged.
+   */
+  private ignored = new Map<number, Map<number, number>>();
 
   get size(): number {
     return this.index.size;
@@ -115,6 +128,22 @@ export class SessionTable {
     if (slot === undefined) return;
     this.index.delete(key);
     this.free.push(slot);
+    this.ignored.delete(slot);
+  }
+
+  /** The shopper saw `item` (an impression) and has not interacted with it yet. */
+  addIgnored(slot: number, item: number): void {
+    let seen = this.ignored.get(slot);
+    if (!seen) this.ignored.set(slot, (seen = new Map()));
+    const count = seen.get(item);
+    if (count === undefined && seen.size >= IGNORED_ITEMS) seen.delete(seen.keys().next().value!);
+    seen.set(item, (count ?? 0) + 1);
+  }
+
+  /** The shopper interacted with `item`: it was not ignored after all. */
+  clearIgnored(slot: number, item: number): void {
+    const seen = this.ignored.get(slot);
+    if (seen?.delete(item) && seen.size === 0) this.ignored.delete(slot);
   }
 
   /** Moves a session to another key (identify: an anonymous session becomes the user's). */
@@ -294,6 +323,7 @@ export class SessionTable {
       cart: this.cart(slot),
       interests,
       indexRecord: this.indexRecord(slot),
+      ignored: this.ignored.get(slot) ?? NOTHING_IGNORED,
     };
   }
 
@@ -314,6 +344,7 @@ export class SessionTable {
       f32: this.f32,
       free: this.free,
       slots: this.slots,
+      ignored: this.ignored,
     };
   }
 
@@ -325,6 +356,7 @@ export class SessionTable {
     t.f32 = s.f32;
     t.free = s.free;
     t.slots = s.slots;
+    t.ignored = s.ignored ?? new Map();
     return t;
   }
 }

@@ -1,0 +1,98 @@
+/**
+ * In-session feedback and exploration around any recommender.
+ *
+ * - Ignored items lose ground: an item the shopper was shown (an impression) and has not touched
+ *   since drops `ignoredDemotion` places per time it was seen. Clicked items need no rule here:
+ *   a click joins the session, so the candidates move towards it and its neighbours at once.
+ * - Exploration: one slot in every `1 / explorationShare` is filled by Thompson sampling among the
+ *   candidates just below the shown list, each with a Beta(1 + clicks, 1 + impressions - clicks)
+ *   posterior of its click-through. Items never shown are uncertain and get tried; items shown
+ *   and skipped everywhere fade; what earns clicks comes back. The slots are spread through the
+ *   list, so truncation after the rules keeps them.
+ */
+import type { FeatureReader } from '../../features/feature-store.ts';
+import type { Recommendation, RecommendationRequest, Recommender } from '../recommender.ts';
+import { sampleBeta } from './thompson.ts';
+
+export interface FeedbackOptions {
+  /** Places an item drops per time it was shown in this session and ignored. */
+  ignoredDemotion: number;
+  /** Share of the slots that explore; 0 turns exploration off. */
+  explorationShare: number;
+  /** Candidates below the shown list that exploration draws from. */
+  explorationPool: number;
+  random: () => number;
+}
+
+export const DEFAULT_FEEDBACK: FeedbackOptions = {
+  ignoredDemotion: 5,
+  explorationShare: 0.1,
+  explorationPool: 20,
+  random: Math.random,
+};
+
+export class FeedbackRecommender implements Recommender {
+  readonly name: string;
+  private readonly options: FeedbackOptions;
+
+  constructor(
+    private readonly inner: Recommender,
+    options: Partial<FeedbackOptions> = {},
+  ) {
+    this.name = inner.name;
+    this.options = { ...DEFAULT_FEEDBACK, ...options };
+  }
+
+  recommend(request: RecommendationRequest, features: FeatureReader, allowed: (itemId: string) => boolean): Recommendation[] {
+    const { k } = request;
+    const ignored = features.session(request)?.ignored;
+    const every = this.options.explorationShare > 0 ? Math.max(2, Math.round(1 / this.options.explorationShare)) : 0;
+    const explore = every === 0 ? 0 : Math.floor(k / every);
+    if (explore === 0 && (ignored === undefined || ignored.size === 0)) return this.inner.recommend(request, features, allowed);
+
+    const demoted = (ignored?.size ?? 0) > 0;
+    const fetch = k + (demoted ? this.options.ignoredDemotion * 2 : 0) + (explore > 0 ? this.options.explorationPool : 0);
+    let ranked = this.inner.recommend({ ...request, k: fetch }, features, allowed);
+    if (demoted) ranked = demote(ranked, ignored!, this.options.ignoredDemotion, features);
+    if (explore === 0) return ranked.slice(0, k);
+
+    const shown = k - explore;
+    const pool = ranked.slice(shown, shown + this.options.explorationPool);
+    const picks = this.thompson(pool, explore, features);
+    const picked = new Set(picks);
+    const exploit = ranked.filter((r) => !picked.has(r));
+    const out: Recommendation[] = [];
+    let e = 0;
+    let p = 0;
+    for (let position = 0; position < k; position++) {
+      const exploreHere = (position + 1) % every === 0 && p < picks.length;
+      const next = exploreHere ? picks[p++]! : exploit[e++];
+      if (next === undefined) break;
+      out.push(exploreHere ? { ...next, reason: `exploring: ${next.reason}` } : next);
+    }
+    return out;
+  }
+
+  /** The `n` candidates with the highest sampled click-through. */
+  private thompson(pool: Recommendation[], n: number, features: FeatureReader): Recommendation[] {
+    const draws = pool.map((candidate) => {
+      const item = features.itemIndex(candidate.itemId);
+      const { impressions, clicks } = item === undefined ? { impressions: 0, clicks: 0 } : features.engagement(item);
+      const hits = Math.min(clicks, impressions);
+      return { candidate, draw: sampleBeta(1 + hits, 1 + impressions - hits, this.options.random) };
+    });
+    draws.sort((a, b) => b.draw - a.draw);
+    return draws.slice(0, n).map((d) => d.candidate);
+  }
+}
+
+/** Stable re-order by position plus `places` per ignored sighting. */
+function demote(ranked: Recommendation[], ignored: ReadonlyMap<number, number>, places: number, features: FeatureReader): Recommendation[] {
+  const keyed = ranked.map((r, position) => {
+    const item = features.itemIndex(r.itemId);
+    const seen = item === undefined ? 0 : (ignored.get(item) ?? 0);
+    return { r, at: position + places * seen };
+  });
+  keyed.sort((a, b) => a.at - b.at);
+  return keyed.map((x) => x.r);
+}
