@@ -28,7 +28,12 @@ process.stdin.on('close', () => process.exit(0)).resume();
 
 try {
   const chosen = recommender === 'configured' ? {} : { recommender: recommender as Config['recommender'] };
-  const config = loadConfig({ env: {}, overrides: { dataDir, syncWrites: false, logLevel: 'silent', host: '127.0.0.1', port: 0, ...chosen } });
+  // Only the engine's settings come from the environment (the bench sets them); the rest is fixed here.
+  const { MODEL_FILE, PARAMS_FILE, EXPLORATION_SHARE } = process.env;
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  const baseline = process.memoryUsage();
+  const config = loadConfig({ env: { MODEL_FILE, PARAMS_FILE, EXPLORATION_SHARE }, overrides: { dataDir, syncWrites: false, logLevel: 'silent', host: '127.0.0.1', port: 0, ...chosen } });
   const system = openEmbeddedSystem(config);
   const store = system.store;
   if (!(store instanceof MemoryFeatureStore)) throw new Error('the embedded system no longer uses MemoryFeatureStore; this loader needs it');
@@ -44,8 +49,9 @@ try {
   const c0 = performance.now();
   store.checkpoint();
   const checkpointMs = performance.now() - c0;
-  (globalThis as { gc?: () => void }).gc?.();
+  gc?.();
   const memory = memoryMiB();
+  const loaded = process.memoryUsage();
 
   const app = await createHttpServer(system);
   await app.listen({ port: 0, host: '127.0.0.1' });
@@ -64,6 +70,11 @@ try {
       items: stats.items,
       checkpointMs: Math.round(checkpointMs),
       memoryMiB: memory,
+      // Everything the engine holds once loaded: session index, co-visitation, item statistics,
+      // live sessions, dictionaries, the ranker model and the catalog mirror.
+      engineMiB: round((loaded.heapUsed + loaded.external - baseline.heapUsed - baseline.external) / 2 ** 20, 1),
+      model: config.modelFile ?? null,
+      explorationShare: config.explorationShare,
     }),
   );
 } catch (error) {

@@ -20,6 +20,9 @@ export const options = {
   rate: { default: 1000, help: 'requests/s of the fixed-rate phases' },
   rateConnections: { default: 16, help: 'connections for the autocannon fixed-rate phase' },
   recommender: { default: 'configured', help: 'strategy the server serves (a config `recommender` value); "configured": the default configuration' },
+  model: { default: '', help: 'ranker model file (MODEL_FILE): serves the ranked engine' },
+  params: { default: '', help: 'session-knn parameter file (PARAMS_FILE)' },
+  exploration: { default: 0.1, help: 'share of slots explored (EXPLORATION_SHARE; the served default is 0.1)' },
 } satisfies OptionSpec;
 
 interface ServerInfo {
@@ -28,11 +31,12 @@ interface ServerInfo {
   [key: string]: unknown;
 }
 
-async function startServer(train: string, test: string, recommender: string): Promise<{ server: ChildServer; info: ServerInfo }> {
+async function startServer(train: string, test: string, recommender: string, env: NodeJS.ProcessEnv): Promise<{ server: ChildServer; info: ServerInfo }> {
   let resolveInfo: (value: ServerInfo) => void = () => undefined;
   const ready = new Promise<ServerInfo>((r) => (resolveInfo = r));
   const server = spawnNode(['--expose-gc', '--import', 'tsx', 'bench/recommend-server.ts', train, test, recommender], {
     core: 0,
+    env,
     onLine: (line) => (line.startsWith('{') ? resolveInfo(JSON.parse(line) as ServerInfo) : process.stderr.write(`[server] ${line}\n`)),
   });
   const exited = new Promise<never>((_, reject) => server.process.once('exit', (code) => reject(new Error(`recommend server exited (${code}) before serving`))));
@@ -81,7 +85,8 @@ export async function run(args: string[]): Promise<Result> {
   if ('skip' in data) return data.skip;
   const [train, test] = data.files as [string, string];
   info('starting the recommend server on core 0 (loads Diginetica: about a minute)');
-  const { server, info: loaded } = await startServer(train, test, o.recommender);
+  const env = { MODEL_FILE: o.model || undefined, PARAMS_FILE: o.params || undefined, EXPLORATION_SHARE: String(o.exploration) };
+  const { server, info: loaded } = await startServer(train, test, o.recommender, env);
   try {
     info(`server ready: ${JSON.stringify(loaded)}`);
     const base = `http://127.0.0.1:${loaded.port}`;

@@ -58,6 +58,9 @@ export const CANDIDATE_FEATURES = [
   'popularity',
   'neighbourShare',
   'sessionLength',
+  'lastSeen',
+  'recentShare',
+  'covisitedWithSession',
 ] as const;
 export const FEATURE_COUNT = CANDIDATE_FEATURES.length;
 /** Column of each feature in a candidate row. */
@@ -149,6 +152,10 @@ export class SessionKnn {
     const top = this.blended.takeTop(limit, (item) => !inCart.has(item) && allowed(features.itemId(item)));
     const rows = new Float64Array(top.length * FEATURE_COUNT);
     const logTotal = Math.log1p(totalSessions);
+    const opened = index.opened;
+    const sessionCovisits = [...weights].map(([item, weight]) => ({ weight, of: scaled(features.neighbours(item)).of }));
+    // "Recently": the newest 1% of all sessions seen, so the window scales with the shop.
+    const recentWindow = Math.max(100, Math.floor(opened / 100));
     top.forEach(([item, blended], r) => {
       const f = r * FEATURE_COUNT;
       rows[f + FEATURE.blended] = blended;
@@ -161,6 +168,12 @@ export class SessionKnn {
       rows[f + FEATURE.popularity] = Math.log1p(index.sessionCount(item)) / logTotal;
       rows[f + FEATURE.neighbourShare] = this.neighbourHits.get(item) / Math.max(1, neighbours.length);
       rows[f + FEATURE.sessionLength] = recent.length;
+      let covisited = 0;
+      for (const { of, weight } of sessionCovisits) covisited += weight * of(item);
+      rows[f + FEATURE.covisitedWithSession] = covisited;
+      const postings = index.sessionsWith(item);
+      rows[f + FEATURE.lastSeen] = postings.length === 0 ? 1 : Math.log1p(opened - postings[postings.length - 1]!) / logTotal;
+      rows[f + FEATURE.recentShare] = sessionsSince(postings, opened - recentWindow) / recentWindow;
     });
     this.knn.clear();
     this.neighbourHits.clear();
@@ -180,6 +193,18 @@ export class SessionKnn {
       this.marks = grown;
     }
   }
+}
+
+/** How many ids of an ascending list are at least `from` (binary search). */
+function sessionsSince(ids: readonly number[], from: number): number {
+  let lo = 0;
+  let hi = ids.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ids[mid]! < from) lo = mid + 1;
+    else hi = mid;
+  }
+  return ids.length - lo;
 }
 
 /** x^e, without a Math.pow call for the common exponents 0 and 1. */

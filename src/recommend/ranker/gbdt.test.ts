@@ -1,9 +1,26 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { compile, score, train } from './gbdt.ts';
+import { compile, scoreRows, train, type GbdtModel } from './gbdt.ts';
 
 function lcg(seed: number) {
   return () => (seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32;
+}
+
+/** The model read as it was written: one node at a time from the root, x <= threshold going left. */
+function referenceScore(model: GbdtModel, row: ArrayLike<number>): number {
+  let total = model.baseScore;
+  for (const tree of model.trees) {
+    let node = 0;
+    while (tree.feature[node]! >= 0) node = row[tree.feature[node]!]! <= tree.threshold[node]! ? tree.left[node]! : tree.right[node]!;
+    total += tree.value[node]!;
+  }
+  return total;
+}
+
+function scoreAll(model: GbdtModel, rows: Float64Array, width: number): Float64Array {
+  const out = new Float64Array(rows.length / width);
+  scoreRows(compile(model), rows, width, out.length, out);
+  return out;
 }
 
 describe('gbdt', () => {
@@ -21,9 +38,9 @@ describe('gbdt', () => {
       labels[i] = (a > 0.5) !== (b > 0.5) ? 1 : 0;
     }
     const model = train(rows, labels, ['a', 'b', 'noise'], { trees: 30, depth: 3, learningRate: 0.3, lambda: 1, minChildWeight: 1, bins: 16 });
-    const compiled = compile(model);
+    const scores = scoreAll(model, rows, 3);
     let correct = 0;
-    for (let i = 0; i < n; i++) if (score(compiled, rows, i * 3) > 0 === (labels[i] === 1)) correct++;
+    for (let i = 0; i < n; i++) if (scores[i]! > 0 === (labels[i] === 1)) correct++;
     assert.ok(correct / n > 0.95, `accuracy ${correct / n}`);
     assert.deepEqual(JSON.parse(JSON.stringify(model)), model, 'the model is plain JSON');
   });
@@ -33,7 +50,33 @@ describe('gbdt', () => {
     const rows = new Float64Array(n).fill(1);
     const labels = Uint8Array.from({ length: n }, (_, i) => (i % 4 === 0 ? 1 : 0));
     const model = train(rows, labels, ['constant'], { trees: 5, depth: 3, learningRate: 0.5, lambda: 1, minChildWeight: 1, bins: 8 });
-    const p = 1 / (1 + Math.exp(-score(compile(model), [1])));
+    const p = 1 / (1 + Math.exp(-scoreAll(model, Float64Array.of(1), 1)[0]!));
     assert.ok(Math.abs(p - 0.25) < 0.01, `p = ${p}`);
+  });
+
+  it('scores exactly as the trees read node by node, for uneven trees, any row count and NaN', () => {
+    const rand = lcg(5);
+    const n = 3001;
+    const rows = new Float64Array(n * 4);
+    const labels = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      for (let f = 0; f < 4; f++) rows[i * 4 + f] = rand() < 0.05 ? Number.NaN : rand();
+      labels[i] = rows[i * 4]! > 0.7 || (rows[i * 4 + 1]! < 0.2 && rows[i * 4 + 2]! > 0.5) ? 1 : 0;
+    }
+    // A large minChildWeight stops some branches early: trees of uneven depth.
+    const model = train(rows, labels, ['a', 'b', 'c', 'd'], { trees: 20, depth: 6, learningRate: 0.3, lambda: 1, minChildWeight: 40, bins: 16 });
+    const leafDepths = new Set<number>();
+    for (const tree of model.trees) {
+      const visit = (node: number, depth: number): void => {
+        if (tree.feature[node]! < 0) leafDepths.add(depth);
+        else [tree.left[node]!, tree.right[node]!].forEach((child) => visit(child, depth + 1));
+      };
+      visit(0, 0);
+    }
+    assert.ok(leafDepths.size > 1, `leaves at depths ${[...leafDepths].join(', ')}`);
+    for (const count of [n, 7, 1]) {
+      const scores = scoreAll(model, rows.subarray(0, count * 4), 4);
+      for (let i = 0; i < count; i++) assert.equal(scores[i], referenceScore(model, rows.subarray(i * 4, i * 4 + 4)));
+    }
   });
 });

@@ -37,52 +37,95 @@ export interface GbdtOptions {
 
 export const DEFAULT_GBDT_OPTIONS: GbdtOptions = { trees: 100, depth: 5, learningRate: 0.1, lambda: 1, minChildWeight: 1, bins: 32 };
 
-/** A model flattened into typed arrays for scoring: every tree's nodes in one set of columns. */
+/**
+ * A model compiled for scoring: every tree padded to a complete binary tree of the model's
+ * depth (a leaf above the bottom becomes splits that always go left, down to copies of its
+ * value), so that walking a tree is exactly `depth` steps of index arithmetic with no leaf test:
+ * predictable loops instead of a data-dependent exit per tree.
+ */
 export interface CompiledModel {
   baseScore: number;
-  roots: Int32Array;
+  depth: number;
+  trees: number;
+  /** Split feature and threshold of each internal node, trees one after another (2^depth - 1 each). */
   feature: Int32Array;
   threshold: Float64Array;
-  left: Int32Array;
-  right: Int32Array;
+  /** Leaf values, 2^depth a tree. */
   value: Float64Array;
 }
 
 export function compile(model: GbdtModel): CompiledModel {
-  const nodes = model.trees.reduce((n, t) => n + t.feature.length, 0);
+  const depth = Math.max(0, ...model.trees.map((t) => treeDepth(t, 0)));
+  const internal = 2 ** depth - 1;
+  const leaves = 2 ** depth;
   const c: CompiledModel = {
     baseScore: model.baseScore,
-    roots: new Int32Array(model.trees.length),
-    feature: new Int32Array(nodes),
-    threshold: new Float64Array(nodes),
-    left: new Int32Array(nodes),
-    right: new Int32Array(nodes),
-    value: new Float64Array(nodes),
+    depth,
+    trees: model.trees.length,
+    feature: new Int32Array(model.trees.length * internal),
+    threshold: new Float64Array(model.trees.length * internal),
+    value: new Float64Array(model.trees.length * leaves),
   };
-  let at = 0;
-  model.trees.forEach((t, i) => {
-    c.roots[i] = at;
-    for (let n = 0; n < t.feature.length; n++) {
-      c.feature[at + n] = t.feature[n]!;
-      c.threshold[at + n] = t.threshold[n]!;
-      c.left[at + n] = at + t.left[n]!;
-      c.right[at + n] = at + t.right[n]!;
-      c.value[at + n] = t.value[n]!;
-    }
-    at += t.feature.length;
+  model.trees.forEach((tree, t) => {
+    const place = (src: number, dst: number, level: number): void => {
+      if (level === depth) {
+        c.value[t * leaves + dst - internal] = tree.value[src]!;
+        return;
+      }
+      const leaf = tree.feature[src]! < 0;
+      c.feature[t * internal + dst] = leaf ? 0 : tree.feature[src]!;
+      c.threshold[t * internal + dst] = leaf ? Infinity : tree.threshold[src]!;
+      place(leaf ? src : tree.left[src]!, 2 * dst + 1, level + 1);
+      place(leaf ? src : tree.right[src]!, 2 * dst + 2, level + 1);
+    };
+    place(0, 0, 0);
   });
   return c;
 }
 
-/** Raw score (log-odds) of one row of `features` starting at `offset`. */
-export function score(c: CompiledModel, features: ArrayLike<number>, offset = 0): number {
-  let total = c.baseScore;
-  for (let t = 0; t < c.roots.length; t++) {
-    let node = c.roots[t]!;
-    while (c.feature[node]! >= 0) node = features[offset + c.feature[node]!]! <= c.threshold[node]! ? c.left[node]! : c.right[node]!;
-    total += c.value[node]!;
+function treeDepth(tree: Tree, node: number): number {
+  return tree.feature[node]! < 0 ? 0 : 1 + Math.max(treeDepth(tree, tree.left[node]!), treeDepth(tree, tree.right[node]!));
+}
+
+/**
+ * Raw scores (log-odds) of `count` rows of `rows` (row-major, `width` values a row), into `out`. Tree by tree, four
+ * rows walk together: their steps are independent, so the processor overlaps four chains of
+ * loads where one row at a time would wait on each.
+ */
+export function scoreRows(c: CompiledModel, rows: Float64Array, width: number, count: number, out: Float64Array): void {
+  const internal = 2 ** c.depth - 1;
+  const { feature, threshold, value, depth } = c;
+  out.fill(c.baseScore, 0, count);
+  const quads = count - (count % 4);
+  for (let t = 0, base = 0, leafBase = -internal; t < c.trees; t++, base += internal, leafBase += internal + 1) {
+    let r = 0;
+    for (; r < quads; r += 4) {
+      const o0 = r * width;
+      const o1 = o0 + width;
+      const o2 = o1 + width;
+      const o3 = o2 + width;
+      let n0 = 0;
+      let n1 = 0;
+      let n2 = 0;
+      let n3 = 0;
+      for (let level = 0; level < depth; level++) {
+        n0 = 2 * n0 + 2 - +(rows[o0 + feature[base + n0]!]! <= threshold[base + n0]!);
+        n1 = 2 * n1 + 2 - +(rows[o1 + feature[base + n1]!]! <= threshold[base + n1]!);
+        n2 = 2 * n2 + 2 - +(rows[o2 + feature[base + n2]!]! <= threshold[base + n2]!);
+        n3 = 2 * n3 + 2 - +(rows[o3 + feature[base + n3]!]! <= threshold[base + n3]!);
+      }
+      out[r] = out[r]! + value[leafBase + n0]!;
+      out[r + 1] = out[r + 1]! + value[leafBase + n1]!;
+      out[r + 2] = out[r + 2]! + value[leafBase + n2]!;
+      out[r + 3] = out[r + 3]! + value[leafBase + n3]!;
+    }
+    for (; r < count; r++) {
+      const o = r * width;
+      let n = 0;
+      for (let level = 0; level < depth; level++) n = 2 * n + 2 - +(rows[o + feature[base + n]!]! <= threshold[base + n]!);
+      out[r] = out[r]! + value[leafBase + n]!;
+    }
   }
-  return total;
 }
 
 /** Trains on `rows` (n x featureNames.length, row-major) with 0/1 labels. */

@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import type { FeatureReader } from '../../features/feature-store.ts';
 import type { Recommendation, RecommendationRequest, Recommender } from '../recommender.ts';
 import { CANDIDATE_FEATURES, FEATURE_COUNT, SessionKnn, toRecommendations, type SessionKnnParams } from '../session-knn.ts';
-import { compile, GBDT_FORMAT, score, type CompiledModel, type GbdtModel } from './gbdt.ts';
+import { compile, GBDT_FORMAT, scoreRows, type CompiledModel, type GbdtModel } from './gbdt.ts';
 
 export const RANKER_FORMAT = 'sessionwise-ranker-1';
 
@@ -37,7 +37,7 @@ export class RankedRecommender implements Recommender {
   recommend(request: RecommendationRequest, features: FeatureReader, allowed: (itemId: string) => boolean): Recommendation[] {
     const set = this.knn.candidates(request, features, this.file.candidates, allowed);
     const scores = new Float64Array(set.items.length);
-    for (let i = 0; i < scores.length; i++) scores[i] = score(this.model, set.features, i * FEATURE_COUNT);
+    scoreRows(this.model, set.features, FEATURE_COUNT, set.items.length, scores);
     return toRecommendations(set, scores, request.k, features, allowed);
   }
 }
