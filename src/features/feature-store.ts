@@ -23,7 +23,7 @@ export interface FeatureReader {
   session(query: ContextQuery): SessionView | undefined;
   userProfile(userId: string): UserProfile | undefined;
   /** Items that followed or preceded `item` in sessions (co-visitation weights). */
-  neighbours(item: number): ReadonlyMap<number, number> | undefined;
+  neighbours(item: number): Neighbours | undefined;
   /** Recent sessions by item, for nearest-neighbour candidates. */
   sessionIndex(): SessionIndexReader;
   /** How often the item was shown in tracked lists and clicked, all time: the exploration prior. */
@@ -34,6 +34,13 @@ export interface FeatureReader {
   itemId(item: number): string;
   itemIndex(itemId: string): number | undefined;
   categoryName(category: number): string;
+}
+
+/** Co-visitation weights of one item by neighbour item; a ReadonlyMap fits, so any store can hand one out. */
+export interface Neighbours {
+  readonly size: number;
+  get(item: number): number | undefined;
+  forEach(fn: (weight: number, item: number) => void): void;
 }
 
 export interface Engagement {

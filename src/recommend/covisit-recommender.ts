@@ -23,14 +23,14 @@ export class CovisitRecommender implements Recommender {
       const neighbours = features.neighbours(item);
       if (!neighbours) return;
       let total = 0;
-      for (const w of neighbours.values()) total += w;
+      neighbours.forEach((w) => (total += w));
       const recency = 1 / (1 + position);
-      for (const [other, w] of neighbours) {
+      neighbours.forEach((w, other) => {
         const add = (recency * w) / total;
         this.board.add(other, add);
         const best = because.get(other);
         if (!best || add > best.add) because.set(other, { item, add });
-      }
+      });
     });
     const ranked = this.board.takeTop(request.k, (item) => !inCart.has(item) && allowed(features.itemId(item)));
     const out: Recommendation[] = ranked.map(([item, score]) => ({

@@ -15,7 +15,7 @@ export class HistoricalRecommender implements Recommender {
     const profile = request.userId === undefined ? undefined : features.userProfile(request.userId);
     for (const item of profile?.purchases ?? []) {
       const neighbours = features.neighbours(item);
-      if (neighbours) for (const [other, w] of neighbours) this.board.add(other, w);
+      neighbours?.forEach((w, other) => this.board.add(other, w));
     }
     const out: Recommendation[] = this.board
       .takeTop(request.k, (item) => allowed(features.itemId(item)))

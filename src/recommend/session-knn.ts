@@ -14,7 +14,7 @@
  * Every weight is a hyperparameter chosen by `sessionwise tune` on a validation split. The
  * candidates carry their signals as features, which the learned ranker (ranker/) re-scores.
  */
-import type { FeatureReader } from '../features/feature-store.ts';
+import type { FeatureReader, Neighbours } from '../features/feature-store.ts';
 import type { SessionView } from '../features/memory/session-table.ts';
 import type { Recommendation, RecommendationRequest, Recommender } from './recommender.ts';
 import { ScoreBoard } from './top-k.ts';
@@ -144,7 +144,7 @@ export class SessionKnn {
     this.knn.forEach((item, score) => this.blended.add(item, score * knnScale));
     const nextOfLast = scaled(recent.length > 0 ? features.neighbours(recent[0]!) : undefined);
     const nextOfSecondLast = scaled(recent.length > 1 ? features.neighbours(recent[1]!) : undefined);
-    if (p.sequentialWeight > 0 && nextOfLast.weights) for (const [item, w] of nextOfLast.weights) this.blended.add(item, p.sequentialWeight * w * nextOfLast.scale);
+    if (p.sequentialWeight > 0) nextOfLast.weights?.forEach((w, item) => this.blended.add(item, p.sequentialWeight * w * nextOfLast.scale));
     if (p.revisitWeight > 0) for (const [item, w] of weights) this.blended.add(item, p.revisitWeight * w);
     for (const item of weights.keys()) this.marks[item] = 0;
 
@@ -213,9 +213,11 @@ function power(x: number, e: number): number {
 }
 
 /** Co-visitation weights scaled so the strongest is 1, read without copying the map. */
-function scaled(weights: ReadonlyMap<number, number> | undefined): { weights: ReadonlyMap<number, number> | undefined; scale: number; of: (item: number) => number } {
+function scaled(weights: Neighbours | undefined): { weights: Neighbours | undefined; scale: number; of: (item: number) => number } {
   let max = 0;
-  if (weights) for (const w of weights.values()) if (w > max) max = w;
+  weights?.forEach((w) => {
+    if (w > max) max = w;
+  });
   const scale = max > 0 ? 1 / max : 0;
   return { weights, scale, of: (item) => (weights?.get(item) ?? 0) * scale };
 }

@@ -8,7 +8,7 @@ import { DedupWindow, type DedupSnapshot } from '../../stream/dedup.ts';
 import { hash52 } from '../../stream/hash.ts';
 import { assignSession, sessionEnded } from '../../stream/sessions.ts';
 import { Watermarks } from '../../stream/watermark.ts';
-import { Covisitation } from './covisitation.ts';
+import { Covisitation, type CovisitationSnapshot } from './covisitation.ts';
 import { Dictionary } from './dictionary.ts';
 import { HashTable52, type HashTableSnapshot } from './hash-table.ts';
 import { ItemStatsTable, METRIC, type ItemCounts, type ItemStatsSnapshot } from './item-stats.ts';
@@ -369,7 +369,7 @@ export interface FeatureStateSnapshot {
   items: string[];
   categories: string[];
   sessions: SessionTableSnapshot;
-  covisitation: Map<number, Map<number, number>>;
+  covisitation: CovisitationSnapshot;
   sessionIndex: SessionIndexSnapshot;
   itemStats: ItemStatsSnapshot;
   users: Map<number, UserProfile>;
