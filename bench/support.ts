@@ -222,7 +222,9 @@ export async function waitUntil(what: string, check: () => Promise<boolean>, tim
 export async function startCliServer(options: { core: number; env?: NodeJS.ProcessEnv }): Promise<{ url: string; dataDir: string; server: ChildServer; stop(): Promise<void> }> {
   const port = await freePort();
   const dataDir = tempDir('server');
-  const server = spawnNode(['--import', 'tsx', 'src/cli/main.ts', 'start', '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir], {
+  // BENCH_SERVER_NODE_FLAGS adds node flags to the server, e.g. "--cpu-prof --cpu-prof-dir=prof" to profile it.
+  const flags = (process.env.BENCH_SERVER_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  const server = spawnNode([...flags, '--import', 'tsx', 'src/cli/main.ts', 'start', '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir], {
     core: options.core,
     env: { LOG_LEVEL: 'silent', ...options.env },
   });
