@@ -56,6 +56,13 @@ const BENCHMARKS: Record<string, Entry> = {
     nodeFlags: ['--expose-gc'],
     load: () => import('./memory.ts'),
   },
+  'engine-memory': {
+    summary: 'recommendation engine memory: feature state built from a training set (session index, co-visitation, item statistics) plus the ranker model (node --expose-gc)',
+    target: 'index and model <= 300 MB',
+    core: 0,
+    nodeFlags: ['--expose-gc'],
+    load: () => import('./engine-memory.ts'),
+  },
   logstore: {
     summary: 'event log store candidates: LMDB (lmdb) vs SQLite (better-sqlite3), durable group-commit appends and range reads',
     target: 'choose the store (see BENCHMARKS.md)',
