@@ -35,8 +35,7 @@ export async function run(args: string[]): Promise<Result> {
   const withModel = measure();
   const state = store.state;
   const snapshot = state.snapshot();
-  let covisitationBytes = 0;
-  for (const table of snapshot.covisitation) if (table) covisitationBytes += table.keys.byteLength + table.weights.byteLength;
+  const covisitationBytes = snapshot.covisitation.keys.byteLength + snapshot.covisitation.weights.byteLength;
   const indexMiB = (loaded - before) / MiB;
   const modelMiB = (withModel - loaded) / MiB;
   return {

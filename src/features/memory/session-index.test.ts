@@ -65,3 +65,20 @@ describe('SessionIndex long sessions', () => {
     assert.deepEqual(sequence(index, long), []);
   });
 });
+
+describe('SessionIndex checkpoints', () => {
+  it('restores sessions and postings from a serialized snapshot, and from the older one-array-per-item form', () => {
+    const index = new SessionIndex(100, 50);
+    for (let s = 0; s < 30; s++) {
+      const id = index.open();
+      for (let j = 0; j < 1 + (s % 12); j++) index.append(id, (s * 7 + j) % 40);
+    }
+    const snapshot = structuredClone(index.snapshot());
+    const legacy = { ...snapshot, postingStart: undefined, postingIds: undefined, postings: Array.from({ length: 40 }, (_, item) => [...index.sessionsWith(item)]) };
+    for (const copy of [SessionIndex.restore(snapshot), SessionIndex.restore(legacy)]) {
+      assert.equal(copy.opened, index.opened);
+      for (let item = 0; item < 40; item++) assert.deepEqual(copy.sessionsWith(item), index.sessionsWith(item));
+      for (let id = 0; id < 30; id++) assert.deepEqual(sequence(copy, id), sequence(index, id));
+    }
+  });
+});

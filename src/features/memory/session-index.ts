@@ -20,7 +20,14 @@ export interface SessionIndexSnapshot {
   inline: Int32Array;
   lengths: Uint8Array;
   overflow: Map<number, number[]>;
-  postings: number[][];
+  /**
+   * Postings end to end (item i: postingIds[postingStart[i]] up to postingStart[i + 1]): two
+   * typed arrays serialize in a few milliseconds where tens of thousands of arrays took 20+.
+   * Checkpoints from before hold `postings` as one array per item.
+   */
+  postingStart?: Int32Array;
+  postingIds?: Int32Array;
+  postings?: number[][];
   counts: number[];
 }
 
@@ -125,12 +132,23 @@ export class SessionIndex {
 
   snapshot(): SessionIndexSnapshot {
     const { capacity, postingLimit, next, inline, lengths, overflow, postings, counts } = this;
-    return { capacity, postingLimit, next, inline, lengths, overflow, postings, counts };
+    const postingStart = new Int32Array(postings.length + 1);
+    for (let i = 0; i < postings.length; i++) postingStart[i + 1] = postingStart[i]! + postings[i]!.length;
+    const postingIds = new Int32Array(postingStart[postings.length]!);
+    for (let i = 0; i < postings.length; i++) postingIds.set(postings[i]!, postingStart[i]!);
+    return { capacity, postingLimit, next, inline, lengths, overflow, postingStart, postingIds, counts };
   }
 
   static restore(s: SessionIndexSnapshot): SessionIndex {
     const index = new SessionIndex(s.capacity, s.postingLimit);
-    Object.assign(index, { next: s.next, inline: s.inline, lengths: s.lengths, overflow: s.overflow, postings: s.postings, counts: s.counts });
+    const postings = s.postings ?? unpack(s.postingStart!, s.postingIds!);
+    Object.assign(index, { next: s.next, inline: s.inline, lengths: s.lengths, overflow: s.overflow, postings, counts: s.counts });
     return index;
   }
+}
+
+function unpack(start: Int32Array, ids: Int32Array): number[][] {
+  const lists: number[][] = [];
+  for (let i = 0; i + 1 < start.length; i++) lists.push(Array.from(ids.subarray(start[i]!, start[i + 1]!)));
+  return lists;
 }
