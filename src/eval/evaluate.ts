@@ -116,3 +116,10 @@ export function validationSplit(sessions: readonly string[][], fraction = 0.1): 
   for (const s of sessions.slice(cut)) for (let i = 1; i < s.length; i++) pairs.push({ prefix: s.slice(0, i), target: s[i]! });
   return { train: sessions.slice(0, cut), pairs };
 }
+
+/** `n` items spread evenly over the list (all of them when it is shorter): a deterministic sample. */
+export function sampleEvery<T>(items: readonly T[], n: number): T[] {
+  if (items.length <= n) return [...items];
+  const step = items.length / n;
+  return Array.from({ length: n }, (_, i) => items[Math.floor(i * step)]!);
+}

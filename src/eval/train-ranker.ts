@@ -12,7 +12,7 @@ import type { MemoryFeatureStore } from '../features/memory/memory-store.ts';
 import { train as fitGbdt, type GbdtOptions } from '../recommend/ranker/gbdt.ts';
 import { RANKER_FORMAT, RankedRecommender, type RankerFile } from '../recommend/ranker/ranked-recommender.ts';
 import { CANDIDATE_FEATURES, FEATURE_COUNT, SessionKnn, SessionKnnRecommender, type SessionKnnParams } from '../recommend/session-knn.ts';
-import { evaluate, train as buildStore, validationSplit, withSession } from './evaluate.ts';
+import { evaluate, sampleEvery, train as buildStore, validationSplit, withSession } from './evaluate.ts';
 import { jitter, loadEvents, sequentialSessionEvents } from './load-sessions.ts';
 
 export interface TrainRankerOptions {
@@ -25,6 +25,8 @@ export interface TrainRankerOptions {
   k: number;
   onProgress?: (stage: string, done: number, total: number) => void;
 }
+
+const VALIDATION_PAIRS = 20_000;
 
 export const DEFAULT_TRAIN_OPTIONS = { candidates: 50, fraction: 0.1, negativesPerPrefix: 20, k: 20 };
 
@@ -44,7 +46,8 @@ export async function trainRanker(sessions: readonly string[][], options: TrainR
   const head = await buildStore(sessions.slice(0, validationCut));
   const early = await examples(head.store, sessions.slice(validationCut, cut), options, 'validation examples');
   const validationModel = fitGbdt(early.rows, early.labels, [...CANDIDATE_FEATURES], { ...options.gbdt, onTree: (t) => options.onProgress?.('validation model', t, options.gbdt.trees) });
-  const { pairs } = validationSplit(sessions, options.fraction);
+  // A deterministic sample of the validation pairs keeps `train` within its time budget.
+  const pairs = sampleEvery(validationSplit(sessions, options.fraction).pairs, VALIDATION_PAIRS);
   const ranked = evaluate(new RankedRecommender(rankerFile(options, validationModel, {})), head.store, pairs, options.k);
   const blendOnly = evaluate(new SessionKnnRecommender(options.knn), head.store, pairs, options.k);
 

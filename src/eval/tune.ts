@@ -4,7 +4,7 @@
  * HR@k + MRR@k. Scoring parameters do not change the index, so it is built once.
  */
 import { DEFAULT_KNN_PARAMS, SessionKnnRecommender, type SessionKnnParams } from '../recommend/session-knn.ts';
-import { evaluate, train, validationSplit } from './evaluate.ts';
+import { evaluate, sampleEvery, train, validationSplit } from './evaluate.ts';
 
 export const KNN_GRID: { [K in keyof SessionKnnParams]: number[] } = {
   neighbours: [50, 100, 200, 400],
@@ -66,11 +66,5 @@ export async function tuneSessionKnn(sessions: readonly string[][], options: Tun
   }
   const full = evaluate(new SessionKnnRecommender(best), store, split.pairs, options.k);
   return { params: best, validation: { hr: full.hr, mrr: full.mrr, pairs: full.pairs }, trials };
-}
-
-function sampleEvery<T>(items: readonly T[], n: number): T[] {
-  if (items.length <= n) return [...items];
-  const step = items.length / n;
-  return Array.from({ length: n }, (_, i) => items[Math.floor(i * step)]!);
 }
 
