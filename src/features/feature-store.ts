@@ -41,6 +41,8 @@ export interface Neighbours {
   readonly size: number;
   get(item: number): number | undefined;
   forEach(fn: (weight: number, item: number) => void): void;
+  /** The largest weight, where the store keeps it (readers scan for it otherwise). */
+  readonly strongest?: number;
 }
 
 export interface Engagement {

@@ -214,10 +214,12 @@ function power(x: number, e: number): number {
 
 /** Co-visitation weights scaled so the strongest is 1, read without copying the map. */
 function scaled(weights: Neighbours | undefined): { weights: Neighbours | undefined; scale: number; of: (item: number) => number } {
-  let max = 0;
-  weights?.forEach((w) => {
-    if (w > max) max = w;
-  });
+  let max = weights?.strongest ?? 0;
+  if (weights && weights.strongest === undefined) {
+    weights.forEach((w) => {
+      if (w > max) max = w;
+    });
+  }
   const scale = max > 0 ? 1 / max : 0;
   return { weights, scale, of: (item) => (weights?.get(item) ?? 0) * scale };
 }

@@ -49,7 +49,10 @@ describe('Covisitation', () => {
       assert.ok(m.size < 200, 'no pruning in this test');
       assert.deepEqual(entries(c, item), m);
       assert.equal(c.neighbours(item)!.size, m.size);
+      assert.equal(c.neighbours(item)!.strongest, Math.max(...m.values()));
     }
+    const restored = Covisitation.restore(structuredClone(c.snapshot()));
+    for (const [item, m] of expected) assert.equal(restored.neighbours(item)!.strongest, Math.max(...m.values()));
   });
 
   it('keeps at most twice 100 neighbours, and the strongest survive pruning', () => {

@@ -37,6 +37,7 @@ class NeighbourTable implements Neighbours {
     private keys: Int32Array = new Int32Array(FIRST_CAPACITY),
     private weights: Int32Array = new Int32Array(FIRST_CAPACITY),
     public size = 0,
+    public strongest = 0,
   ) {}
 
   get(item: number): number | undefined {
@@ -54,9 +55,11 @@ class NeighbourTable implements Neighbours {
     const key = item + 1;
     const slot = this.find(key);
     if (this.keys[slot] !== 0) {
-      this.weights[slot]! += w;
+      const weight = (this.weights[slot]! += w);
+      if (weight > this.strongest) this.strongest = weight;
       return;
     }
+    if (w > this.strongest) this.strongest = w;
     if (this.size + 1 >= 2 * MAX_NEIGHBOURS) this.prune();
     else if (this.keys.length < LARGEST_CAPACITY && (this.size + 1) * 4 > this.keys.length * 3) this.rehash(this.keys.length * 2);
     this.put(key, w);
@@ -167,7 +170,12 @@ export class Covisitation {
     for (let i = 0; i + 1 < start.length; i++) {
       const from = start[i]!;
       const to = start[i + 1]!;
-      c.tables.push(to === from ? null : new NeighbourTable(keys.slice(from, to), weights.slice(from, to), sizes[i]!));
+      if (to === from) {
+        c.tables.push(null);
+        continue;
+      }
+      const tableWeights = weights.slice(from, to);
+      c.tables.push(new NeighbourTable(keys.slice(from, to), tableWeights, sizes[i]!, Math.max(0, ...tableWeights)));
     }
     return c;
   }
