@@ -4,6 +4,7 @@ import { collectorRoutes, parseJsonBody } from '../ingest/routes.ts';
 import { createMetrics } from '../ops/metrics.ts';
 import { opsRoutes } from '../ops/routes.ts';
 import type { System } from '../system.ts';
+import { streamRoutes } from './push/stream-route.ts';
 import { servingRoutes } from './routes.ts';
 
 /** Bodies up to this size are read whole so that an oversized batch can still be kept for inspection. */
@@ -40,6 +41,7 @@ export async function createHttpServer(system: System): Promise<FastifyInstance>
   const metrics = createMetrics(system.store);
   collectorRoutes(app, system.collector, metrics);
   servingRoutes(app, system, metrics);
+  streamRoutes(app, system, metrics);
   opsRoutes(app, system, metrics);
   return app;
 }
