@@ -4,8 +4,10 @@ import { collectorRoutes, parseJsonBody } from '../ingest/routes.ts';
 import { createMetrics } from '../ops/metrics.ts';
 import { opsRoutes } from '../ops/routes.ts';
 import type { System } from '../system.ts';
+import { demoRoutes } from '../demo/routes.ts';
 import { streamRoutes } from './push/stream-route.ts';
 import { servingRoutes } from './routes.ts';
+import { trackerScriptRoutes } from './static-files.ts';
 
 /** Bodies up to this size are read whole so that an oversized batch can still be kept for inspection. */
 const READ_LIMIT_BYTES = 8 * 1024 * 1024;
@@ -43,5 +45,7 @@ export async function createHttpServer(system: System): Promise<FastifyInstance>
   servingRoutes(app, system, metrics);
   streamRoutes(app, system, metrics);
   opsRoutes(app, system, metrics);
+  trackerScriptRoutes(app);
+  if (system.config.demo) await demoRoutes(app, system, metrics);
   return app;
 }
