@@ -34,7 +34,7 @@ describe('tracker queue: batching', () => {
     assert.deepEqual(env.sentIds(), [['e1']]);
   });
 
-  it('sends an urgent event at the next turn, with the background events queued before it', async () => {
+  it('sends an urgent event at the end of the task, with the events queued before it', async () => {
     const { env, add } = setup();
     add();
     add(true);

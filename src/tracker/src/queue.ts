@@ -28,7 +28,7 @@ export interface QueueOptions {
 }
 
 export interface EventQueue {
-  /** Queues an event; `urgent` sends it at the next turn instead of waiting for the batch. */
+  /** Queues an event; `urgent` sends it at the end of the current task instead of waiting for the batch. */
   add(event: QueuedEvent, urgent: boolean): void;
   /** Sends everything queued now (one batch after another); resolves when done or failed. */
   flush(): Promise<void>;
@@ -47,6 +47,8 @@ export function createQueue(env: Environment, storage: KeyValueStorage, options:
     // a corrupt queue is dropped
   }
   let inFlight: Set<string> | undefined;
+  /** The request in flight, for flush() to wait on. */
+  let sending: Promise<void> | undefined;
   let timer: unknown;
   let timerAt = Infinity;
   let failures = 0;
@@ -60,9 +62,21 @@ export function createQueue(env: Environment, storage: KeyValueStorage, options:
   };
   const body = (events: QueuedEvent[]) => JSON.stringify({ events: events.map((e) => ({ ...e, sentAt: env.now() })) });
 
+  let sendingSoon = false;
   /** Sends one batch at `delay` from now, unless one is due sooner; a backoff holds every send. */
   const schedule = (delay: number) => {
     const at = Math.max(env.now() + delay, retryAt);
+    if (at <= env.now()) {
+      // At the end of this task: events of the same turn go together, before the page renders.
+      if (!sendingSoon) {
+        sendingSoon = true;
+        queueMicrotask(() => {
+          sendingSoon = false;
+          void send();
+        });
+      }
+      return;
+    }
     if (at >= timerAt) return;
     env.clearTimeout(timer);
     timerAt = at;
@@ -77,9 +91,16 @@ export function createQueue(env: Environment, storage: KeyValueStorage, options:
     schedule(urgent || queue.length >= options.batchSize ? 0 : options.maxWaitMs);
   };
 
-  const send = async (): Promise<void> => {
+  const send = (): Promise<void> | undefined => {
     if (inFlight || queue.length === 0) return;
-    if (env.now() < retryAt) return next();
+    if (env.now() < retryAt) {
+      next();
+      return;
+    }
+    return (sending = post().finally(() => (sending = undefined)));
+  };
+
+  const post = async (): Promise<void> => {
     const batch = queue.slice(0, options.batchSize);
     if (batch.length === queue.length) urgent = false;
     const ids = new Set(batch.map((e) => e.id));
@@ -115,10 +136,10 @@ export function createQueue(env: Environment, storage: KeyValueStorage, options:
     },
     async flush() {
       urgent = true;
-      while (queue.length > 0 && !inFlight && env.now() >= retryAt) {
+      while (queue.length > 0 && env.now() >= retryAt) {
         const before = queue.length;
-        await send();
-        if (queue.length >= before) break;
+        await (sending ?? send());
+        if (queue.length >= before && !sending) break;
       }
     },
     leave() {
