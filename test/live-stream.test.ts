@@ -71,6 +71,7 @@ describe('live recommendations over server-sent events', () => {
     const response = await fetch(`${running.url}/v1/stream?sessionId=live-1&k=3`);
     assert.equal(response.status, 200);
     assert.match(response.headers.get('content-type') ?? '', /^text\/event-stream/);
+    assert.equal(response.headers.get('access-control-allow-origin'), '*', 'shops on other origins can listen');
     const stream = new EventStreamReader(response);
     const opening = await stream.next();
     assert.deepEqual(opening.items.map((i) => i.itemId).sort(), ['lamp', 'stove', 'tent']);

@@ -12,6 +12,8 @@ import { trackerScriptRoutes } from './static-files.ts';
 /** Bodies up to this size are read whole so that an oversized batch can still be kept for inspection. */
 const READ_LIMIT_BYTES = 8 * 1024 * 1024;
 
+const TRACKER_ROUTES = /^\/v1\/(events|recommendations|stream|forget)(\?|$)/;
+
 export async function createHttpServer(system: System): Promise<FastifyInstance> {
   const app = Fastify({
     logger: system.config.logLevel === 'silent' ? false : { level: system.config.logLevel },
@@ -29,6 +31,12 @@ export async function createHttpServer(system: System): Promise<FastifyInstance>
     if (status >= 500) request.log.error(error);
     const message = error.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? `body is over ${READ_LIMIT_BYTES} bytes; the limit is 1 MB a batch` : error.message;
     return reply.code(status).send({ error: message });
+  });
+
+  // The tracker runs on the shop's pages, another origin than this server: the routes it calls
+  // answer any origin. They use no cookies, and its requests are simple (text/plain, GET).
+  app.addHook('onRequest', async (request, reply) => {
+    if (TRACKER_ROUTES.test(request.url)) reply.header('access-control-allow-origin', '*');
   });
 
   const admin = system.config.adminToken;
