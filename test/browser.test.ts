@@ -87,6 +87,12 @@ describe('the demo shop in headless Chromium', { skip: missing }, () => {
     assert.fail(`gave up waiting for ${what}`);
   }
 
+  /** Clicks a category in the menu and waits for its page (shown without a reload). */
+  async function openCategory(page: Page, slug: string): Promise<void> {
+    await page.click(`nav.categories a[href="/demo/c/${slug}"]`);
+    await page.waitForSelector(`main[data-page=category][data-category="${slug}"]`);
+  }
+
   /** Clicks a product card and waits for its page (shown without a reload). */
   async function openProduct(page: Page, selector: string): Promise<string> {
     const card = page.locator(selector).first();
@@ -108,8 +114,7 @@ describe('the demo shop in headless Chromium', { skip: missing }, () => {
       await route.abort('internetdisconnected');
     });
     await openShop(page);
-    await page.click('a.tile[href="/demo/c/tents"]');
-    await page.waitForSelector('main[data-page=category]');
+    await openCategory(page, 'tents');
     const first = await openProduct(page, 'main .grid .card');
     const second = await openProduct(page, 'main .grid.compact .card');
     const third = await openProduct(page, `main .grid.compact .card:not([data-sw-item="${first}"])`);
@@ -227,7 +232,7 @@ describe('the demo shop in headless Chromium', { skip: missing }, () => {
     const { page, posts } = await newPage();
     await openShop(page, '/demo', false);
     assert.equal(await page.isVisible('#consent'), true);
-    await page.click('a.tile[href="/demo/c/footwear"]');
+    await openCategory(page, 'footwear');
     await openProduct(page, 'main .grid .card');
     await page.click('[data-add-to-cart]');
     await page.waitForTimeout(QUIET_MS);
