@@ -49,6 +49,12 @@ const BENCHMARKS: Record<string, Entry> = {
     core: 1,
     load: () => import('./freshness.ts'),
   },
+  rerank: {
+    summary: 'live re-rank in the page: demo shop in headless Chromium, product views by link, rail updated by the pushed list; server on core 0',
+    target: 'rail re-ranked within 100 ms of the product view',
+    core: 1,
+    load: () => import('./rerank.ts'),
+  },
   memory: {
     summary: 'state bytes per active session with 1,000,000 sessions (node --expose-gc)',
     target: '<= 300 bytes per active session',

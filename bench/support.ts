@@ -226,7 +226,8 @@ export async function startCliServer(options: { core: number; env?: NodeJS.Proce
   const flags = (process.env.BENCH_SERVER_NODE_FLAGS ?? '').split(' ').filter(Boolean);
   const server = spawnNode([...flags, '--import', 'tsx', 'src/cli/main.ts', 'start', '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir], {
     core: options.core,
-    env: { LOG_LEVEL: 'silent', ...options.env },
+    // The demo shop would seed its synthetic history and catalog; only the rerank benchmark wants it.
+    env: { LOG_LEVEL: 'silent', DEMO: 'false', ...options.env },
   });
   const url = `http://127.0.0.1:${port}`;
   const agent = new http.Agent({ keepAlive: false });

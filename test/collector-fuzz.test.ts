@@ -15,7 +15,7 @@ import { MIN_TIMESTAMP_MS } from '../src/events/schema.ts';
 import { MAX_BATCH_EVENTS, MAX_BODY_BYTES } from '../src/ingest/collector.ts';
 import { partitionFor } from '../src/log/event-log.ts';
 import { makeEvent, startSystem } from './support/harness.ts';
-import { mulberry32 } from './support/prng.ts';
+import { mulberry32 } from '../src/prng.ts';
 
 const SEED = process.env.FUZZ_SEED === undefined ? 0x5e55_1011 : Number(process.env.FUZZ_SEED) >>> 0;
 const MIXED_BATCHES = 300;

@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { mulberry32 } from './support/prng.ts';
+import { mulberry32 } from '../src/prng.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CHECKPOINT_INTERVAL_MS = 500;
@@ -197,7 +197,7 @@ test('SIGKILL at random instants while ingesting: per-item counts equal acknowle
       const port = await freePort();
       const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'start', '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir], {
         cwd: ROOT,
-        env: { ...process.env, LOG_LEVEL: 'silent', CHECKPOINT_INTERVAL_SECONDS: String(CHECKPOINT_INTERVAL_MS / 1000), PORT: undefined, DATA_DIR: undefined, SESSIONWISE_CONFIG: undefined },
+        env: { ...process.env, LOG_LEVEL: 'silent', DEMO: 'false', CHECKPOINT_INTERVAL_SECONDS: String(CHECKPOINT_INTERVAL_MS / 1000), PORT: undefined, DATA_DIR: undefined, SESSIONWISE_CONFIG: undefined },
         stdio: ['ignore', 'ignore', 'pipe'],
       });
       let err = '';

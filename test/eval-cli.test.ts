@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { mulberry32 } from './support/prng.ts';
+import { mulberry32 } from '../src/prng.ts';
 import { tempDir } from './support/harness.ts';
 
 const dir = tempDir('sessionwise-eval-');

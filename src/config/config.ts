@@ -26,6 +26,7 @@ export const ConfigSchema = Type.Object(
     }),
     modelFile: Type.Optional(Type.String({ minLength: 1, description: 'Ranker model from `sessionwise train`; selects the ranked recommender unless recommender says otherwise.' })),
     paramsFile: Type.Optional(Type.String({ minLength: 1, description: 'session-knn parameters from `sessionwise tune`.' })),
+    demo: Type.Boolean({ default: true, description: 'Serve the demo shop at /demo (loads its synthetic catalog, and seeds synthetic history into an empty event log). Turn off for a real shop.' }),
     rulesFile: Type.Optional(Type.String({ minLength: 1, description: 'Compliance rules (JSON): blocked, pinned, restricted categories, per-category cap.' })),
     explorationShare: Type.Number({ minimum: 0, maximum: 0.5, default: 0.1, description: 'Share of recommendation slots filled by Thompson sampling (0 turns exploration off).' }),
     ignoredDemotion: Type.Number({ minimum: 0, maximum: 100, default: 5, description: 'Places an item drops each time the shopper was shown it and ignored it in this session.' }),
@@ -35,6 +36,8 @@ export const ConfigSchema = Type.Object(
 export type Config = Static<typeof ConfigSchema>;
 
 const check = TypeCompiler.Compile(ConfigSchema);
+
+const flag = (v: string) => v !== 'false' && v !== '0';
 
 const ENV: Array<[keyof Config, string, (v: string) => unknown]> = [
   ['host', 'HOST', String],
@@ -46,13 +49,14 @@ const ENV: Array<[keyof Config, string, (v: string) => unknown]> = [
   ['checkpointIntervalSeconds', 'CHECKPOINT_INTERVAL_SECONDS', Number],
   ['logLevel', 'LOG_LEVEL', String],
   ['adminToken', 'ADMIN_TOKEN', String],
-  ['syncWrites', 'SYNC_WRITES', (v) => v !== 'false' && v !== '0'],
+  ['syncWrites', 'SYNC_WRITES', flag],
   ['recommender', 'RECOMMENDER', String],
   ['modelFile', 'MODEL_FILE', String],
   ['paramsFile', 'PARAMS_FILE', String],
   ['rulesFile', 'RULES_FILE', String],
   ['explorationShare', 'EXPLORATION_SHARE', Number],
   ['ignoredDemotion', 'IGNORED_DEMOTION', Number],
+  ['demo', 'DEMO', flag],
 ];
 
 export function defaults(): Config {

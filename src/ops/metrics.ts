@@ -27,6 +27,8 @@ export function createMetrics(store: FeatureStore) {
     eventsAccepted: counter('sessionwise_events_accepted_total', 'Events accepted by the collector.'),
     eventsRejected: counter('sessionwise_events_rejected_total', 'Events rejected by the collector, kept in the invalid topic.'),
     rejectedBodies: counter('sessionwise_bodies_rejected_total', 'Request bodies rejected as a whole (not JSON, too large, not a batch).'),
+    streamsOpen: new Gauge({ name: 'sessionwise_streams_open', help: 'Live recommendation streams (GET /v1/stream) open.', registers: [registry] }),
+    streamPushes: counter('sessionwise_stream_pushes_total', 'Recommendation lists pushed on live streams.'),
     recommendationSeconds: new Histogram({
       name: 'sessionwise_recommendation_seconds',
       help: 'Time to compute a recommendation list, excluding waits for freshness.',

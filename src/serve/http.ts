@@ -4,10 +4,15 @@ import { collectorRoutes, parseJsonBody } from '../ingest/routes.ts';
 import { createMetrics } from '../ops/metrics.ts';
 import { opsRoutes } from '../ops/routes.ts';
 import type { System } from '../system.ts';
+import { demoRoutes } from '../demo/routes.ts';
+import { streamRoutes } from './push/stream-route.ts';
 import { servingRoutes } from './routes.ts';
+import { trackerScriptRoutes } from './static-files.ts';
 
 /** Bodies up to this size are read whole so that an oversized batch can still be kept for inspection. */
 const READ_LIMIT_BYTES = 8 * 1024 * 1024;
+
+const TRACKER_ROUTES = /^\/v1\/(events|recommendations|stream|forget)(\?|$)/;
 
 export async function createHttpServer(system: System): Promise<FastifyInstance> {
   const app = Fastify({
@@ -28,6 +33,12 @@ export async function createHttpServer(system: System): Promise<FastifyInstance>
     return reply.code(status).send({ error: message });
   });
 
+  // The tracker runs on the shop's pages, another origin than this server: the routes it calls
+  // answer any origin. They use no cookies, and its requests are simple (text/plain, GET).
+  app.addHook('onRequest', async (request, reply) => {
+    if (TRACKER_ROUTES.test(request.url)) reply.header('access-control-allow-origin', '*');
+  });
+
   const admin = system.config.adminToken;
   if (admin) {
     app.addHook('onRequest', async (request, reply) => {
@@ -40,6 +51,9 @@ export async function createHttpServer(system: System): Promise<FastifyInstance>
   const metrics = createMetrics(system.store);
   collectorRoutes(app, system.collector, metrics);
   servingRoutes(app, system, metrics);
+  streamRoutes(app, system, metrics);
   opsRoutes(app, system, metrics);
+  trackerScriptRoutes(app);
+  if (system.config.demo) await demoRoutes(app, system, metrics);
   return app;
 }

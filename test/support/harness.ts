@@ -23,7 +23,8 @@ export interface RunningSystem {
 
 export async function startSystem(overrides: Partial<Config> = {}): Promise<RunningSystem> {
   const dataDir = overrides.dataDir ?? tempDir();
-  const config = loadConfig({ env: {}, overrides: { logLevel: 'silent', port: 0, host: '127.0.0.1', ...overrides, dataDir } });
+  // The demo shop seeds history into the log; tests that want it ask for it.
+  const config = loadConfig({ env: {}, overrides: { logLevel: 'silent', port: 0, host: '127.0.0.1', demo: false, ...overrides, dataDir } });
   const system = openEmbeddedSystem(config);
   const app = await createHttpServer(system);
   await app.listen({ port: 0, host: '127.0.0.1' });

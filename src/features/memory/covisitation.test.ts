@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { mulberry32 } from '../../../test/support/prng.ts';
+import { mulberry32 } from '../../prng.ts';
 import { Covisitation } from './covisitation.ts';
 
 function entries(c: Covisitation, item: number): Map<number, number> {

@@ -9,7 +9,7 @@ import type { LoggedEvent } from '../../events/logged.ts';
 import { train } from '../../eval/evaluate.ts';
 import { loadEvents } from '../../eval/load-sessions.ts';
 import type { MemoryFeatureStore } from '../../features/memory/memory-store.ts';
-import { mulberry32 } from '../../../test/support/prng.ts';
+import { mulberry32 } from '../../prng.ts';
 import type { Recommendation } from '../recommender.ts';
 import { DEFAULT_KNN_PARAMS, SessionKnnRecommender } from '../session-knn.ts';
 import { FeedbackRecommender, type FeedbackOptions } from './feedback.ts';

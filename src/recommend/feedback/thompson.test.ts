@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { mulberry32 } from '../../../test/support/prng.ts';
+import { mulberry32 } from '../../prng.ts';
 import { sampleBeta } from './thompson.ts';
 
 test('Beta draws have the posterior mean and spread', () => {

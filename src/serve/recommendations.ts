@@ -1,0 +1,74 @@
+/**
+ * One recommendation list for a request: the recommender's ranking, passed through the rules
+ * and annotated from the catalog. GET /v1/recommendations and the live push stream both call it.
+ */
+import { Type, type Static, type TObject } from '@sinclair/typebox';
+import type { Metrics } from '../ops/metrics.ts';
+import type { RuleContext, RuleDecision } from '../recommend/rules/rules.ts';
+import type { System } from '../system.ts';
+
+/** The request fields that shape a list (GET /v1/recommendations adds `after`, the stream none). */
+export const listRequestFields = {
+  sessionId: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+  userId: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+  k: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
+  region: Type.Optional(Type.String({ minLength: 1, maxLength: 16, description: 'Shopper region, for region-restricted categories.' })),
+  age: Type.Optional(Type.Integer({ minimum: 0, maximum: 150, description: 'Verified shopper age, for age-restricted categories.' })),
+  explain: Type.Optional(Type.Boolean({ description: 'Also list what the rules removed, moved or pinned, and why.' })),
+};
+export type ListRequest = Static<TObject<typeof listRequestFields>>;
+
+export const ShownItem = Type.Object({
+  itemId: Type.String(),
+  score: Type.Number(),
+  reason: Type.String(),
+  title: Type.Optional(Type.String()),
+  category: Type.Optional(Type.String()),
+  price: Type.Optional(Type.Number()),
+  imageUrl: Type.Optional(Type.String()),
+});
+export const Decision = Type.Object({ itemId: Type.String(), rule: Type.String(), detail: Type.String() });
+
+export interface RecommendationList {
+  strategy: string;
+  items: Array<Static<typeof ShownItem>>;
+  decisions?: RuleDecision[];
+}
+
+/** Explanations kept per request: enough to see why, bounded for long candidate lists. */
+const MAX_DECISIONS = 50;
+const NOTHING_PURCHASED: ReadonlySet<string> = new Set();
+
+export async function recommendationList(system: System, request: ListRequest, metrics: Metrics): Promise<RecommendationList> {
+  const { store, recommender, catalog, rules } = system;
+  const started = process.hrtime.bigint();
+  const features = await store.reader(request);
+  const profile = request.userId === undefined ? undefined : features.userProfile(request.userId);
+  const context: RuleContext = {
+    categoryOf: catalog.categoryOf,
+    isAvailable: (id) => catalog.isAvailable(id),
+    purchased: profile ? new Set(profile.purchases.map((i) => features.itemId(i))) : NOTHING_PURCHASED,
+    region: request.region,
+    age: request.age,
+  };
+  const decisions: RuleDecision[] = [];
+  const explained = request.explain ? new Set<string>() : undefined;
+  const allowed = (itemId: string) => {
+    const excluded = rules.exclusion(itemId, context);
+    if (excluded && explained && decisions.length < MAX_DECISIONS && !explained.has(itemId)) {
+      explained.add(itemId);
+      decisions.push(excluded);
+    }
+    return excluded === undefined;
+  };
+  // Over-fetch so that the per-category cap and pinned items still leave k to show.
+  const fetch = rules.file.maxPerCategory === undefined ? request.k : Math.min(100, request.k * 3);
+  const ranked = recommender.recommend({ sessionId: request.sessionId, userId: request.userId, k: fetch }, features, allowed);
+  const items = rules.finish(ranked, request.k, context, decisions).map((r) => {
+    const item = catalog.get(r.itemId);
+    return item ? { ...r, title: item.title, category: item.category, price: item.price, imageUrl: item.imageUrl } : r;
+  });
+  metrics.recommendationSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+  const list = { strategy: recommender.name, items };
+  return request.explain ? { ...list, decisions: decisions.slice(0, MAX_DECISIONS) } : list;
+}
