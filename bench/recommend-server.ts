@@ -33,7 +33,7 @@ try {
   const gc = (globalThis as { gc?: () => void }).gc;
   gc?.();
   const baseline = process.memoryUsage();
-  const config = loadConfig({ env: { MODEL_FILE, PARAMS_FILE, EXPLORATION_SHARE }, overrides: { dataDir, syncWrites: false, logLevel: 'silent', host: '127.0.0.1', port: 0, ...chosen } });
+  const config = loadConfig({ env: { MODEL_FILE, PARAMS_FILE, EXPLORATION_SHARE }, overrides: { dataDir, syncWrites: false, logLevel: 'silent', host: '127.0.0.1', port: 0, demo: false, ...chosen } });
   const system = openEmbeddedSystem(config);
   const store = system.store;
   if (!(store instanceof MemoryFeatureStore)) throw new Error('the embedded system no longer uses MemoryFeatureStore; this loader needs it');
