@@ -40,6 +40,8 @@ export interface ConsumeOptions<T> {
   onBatch: (batch: LogBatch<T>) => Promise<void> | void;
   /** A failed onBatch stops the consumer; the state store still holds the last good position. */
   onError: (error: unknown) => void;
+  /** Told which partitions this consumer was just given (a log shared by a consumer group); the embedded log owns all from the start. */
+  onAssign?: (partitions: number[]) => void;
   maxBatch?: number;
 }
 
