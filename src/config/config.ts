@@ -27,6 +27,14 @@ export const ConfigSchema = Type.Object(
     modelFile: Type.Optional(Type.String({ minLength: 1, description: 'Ranker model from `sessionwise train`; selects the ranked recommender unless recommender says otherwise.' })),
     paramsFile: Type.Optional(Type.String({ minLength: 1, description: 'session-knn parameters from `sessionwise tune`.' })),
     rulesFile: Type.Optional(Type.String({ minLength: 1, description: 'Compliance rules (JSON): blocked, pinned, restricted categories, per-category cap.' })),
+    eventLog: Type.String({ pattern: '^(embedded|kafka://.+)$', default: 'embedded', description: 'Event log: embedded (LMDB in dataDir) or kafka://host:port[,host:port...].' }),
+    featureStore: Type.String({
+      pattern: '^(embedded|redis://.+|redis-cluster://.+)$',
+      default: 'embedded',
+      description: 'Feature store: embedded (memory, checkpointed in dataDir), redis://host:port[/db] or redis-cluster://host:port[,host:port...].',
+    }),
+    kafkaSessionTimeoutMs: Type.Integer({ minimum: 1000, default: 10_000, description: 'How soon the consumer group gives a silent processor’s partitions to the others.' }),
+    kafkaDeliveryTimeoutMs: Type.Integer({ minimum: 100, default: 5000, description: 'How long the collector waits for Kafka before it spools a batch locally.' }),
   },
   { additionalProperties: false },
 );
@@ -49,6 +57,10 @@ const ENV: Array<[keyof Config, string, (v: string) => unknown]> = [
   ['modelFile', 'MODEL_FILE', String],
   ['paramsFile', 'PARAMS_FILE', String],
   ['rulesFile', 'RULES_FILE', String],
+  ['eventLog', 'EVENT_LOG', String],
+  ['featureStore', 'FEATURE_STORE', String],
+  ['kafkaSessionTimeoutMs', 'KAFKA_SESSION_TIMEOUT_MS', Number],
+  ['kafkaDeliveryTimeoutMs', 'KAFKA_DELIVERY_TIMEOUT_MS', Number],
 ];
 
 export function defaults(): Config {

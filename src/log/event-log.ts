@@ -46,6 +46,8 @@ export interface ConsumeOptions<T> {
 }
 
 export interface LogConsumer {
+  /** Resolves once the consumer holds its partitions (a group consumer: after its first rebalance). */
+  readonly ready: Promise<void>;
   stop(): Promise<void>;
 }
 

@@ -30,7 +30,13 @@ int main(int argc, char **argv) {
   char err[512];
   rd_kafka_conf_t *conf = rd_kafka_conf_new();
   /* The handle only hosts the mock cluster's threads; it never connects anywhere. */
-  if (rd_kafka_conf_set(conf, "log_level", "3", err, sizeof err) != RD_KAFKA_CONF_OK) {
+  if (rd_kafka_conf_set(conf, "log_level", getenv("MOCK_KAFKA_DEBUG") ? "7" : "3", err, sizeof err) != RD_KAFKA_CONF_OK) {
+    fprintf(stderr, "%s\n", err);
+    return 1;
+  }
+  /* MOCK_KAFKA_DEBUG=mock,cgrp (librdkafka debug contexts) traces the mock on stderr. */
+  const char *debug = getenv("MOCK_KAFKA_DEBUG");
+  if (debug && rd_kafka_conf_set(conf, "debug", debug, err, sizeof err) != RD_KAFKA_CONF_OK) {
     fprintf(stderr, "%s\n", err);
     return 1;
   }

@@ -28,6 +28,7 @@ const TOPICS: TopicName[] = ['events', 'invalid', 'late'];
 const ERR_ASSIGN_PARTITIONS = -175;
 const QUERY_TIMEOUT_MS = 5000;
 const POLL_TIMEOUT_MS = 100;
+const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 
 export interface KafkaLogOptions {
   /** Bootstrap list, host:port[,host:port...]. */
@@ -56,7 +57,6 @@ interface Pending {
 
 export class KafkaEventLog implements EventLog {
   readonly partitions: number;
-  private reader: RdKafka.KafkaConsumer | undefined;
   private reading: Promise<unknown> = Promise.resolve();
   private readonly consumers = new Set<LogConsumer>();
 
@@ -76,6 +76,11 @@ export class KafkaEventLog implements EventLog {
       'enable.idempotence': true,
       acks: -1,
       'linger.ms': 1,
+      // Rejected bodies up to the HTTP read limit (8 MB) are kept whole in the invalid topic;
+      // a real broker needs max.message.bytes raised on that topic to match (docker-compose.yml).
+      'message.max.bytes': MAX_MESSAGE_BYTES,
+      // Events are repetitive JSON: lz4 cuts broker disk and network several times over, cheaply.
+      'compression.codec': 'lz4',
       'message.timeout.ms': options.deliveryTimeoutMs ?? 30_000,
       dr_cb: true,
     });
@@ -140,8 +145,8 @@ export class KafkaEventLog implements EventLog {
     const { highOffset } = await this.watermarks(topic, partition);
     const end = Math.min(highOffset, from + limit);
     if (from >= end) return [];
-    this.reader ??= await this.newConsumer(`${this.options.groupId}-reader`, false);
-    const reader = this.reader;
+    // A consumer per read: one reused across reads would hand back messages queued for the last one.
+    const reader = await this.newConsumer(`${this.options.groupId}-reader`, false);
     reader.assign([{ topic, partition, offset: from }]);
     const out: LogEntry<T>[] = [];
     try {
@@ -153,7 +158,7 @@ export class KafkaEventLog implements EventLog {
         }
       }
     } finally {
-      reader.unassign();
+      await disconnect(reader);
     }
     return out;
   }
@@ -174,6 +179,8 @@ export class KafkaEventLog implements EventLog {
     const cursors = new Map<number, number>();
     let stopped = false;
     let consumer: RdKafka.KafkaConsumer | undefined;
+    let assigned!: () => void;
+    const ready = new Promise<void>((resolve) => (assigned = resolve));
 
     const onRebalance = function (this: RdKafka.KafkaConsumer, error: RdKafka.LibrdKafkaError | undefined, assignment: RdKafka.TopicPartition[]): void {
       if (error?.code === ERR_ASSIGN_PARTITIONS) {
@@ -181,6 +188,7 @@ export class KafkaEventLog implements EventLog {
         for (const tp of assignment) cursors.set(tp.partition, options.from(tp.partition));
         this.assign(assignment.map((tp) => ({ topic: tp.topic, partition: tp.partition, offset: cursors.get(tp.partition)! })));
         options.onAssign?.(assignment.map((tp) => tp.partition));
+        assigned();
       } else {
         cursors.clear();
         this.unassign();
@@ -222,6 +230,7 @@ export class KafkaEventLog implements EventLog {
       }
     });
     const handle: LogConsumer = {
+      ready,
       stop: async () => {
         stopped = true;
         await running;
@@ -244,6 +253,7 @@ export class KafkaEventLog implements EventLog {
         'session.timeout.ms': this.options.sessionTimeoutMs ?? 10_000,
         'heartbeat.interval.ms': Math.max(100, Math.floor((this.options.sessionTimeoutMs ?? 10_000) / 5)),
         'fetch.wait.max.ms': 10,
+        'fetch.message.max.bytes': MAX_MESSAGE_BYTES,
         'allow.auto.create.topics': false,
         ...(inGroup && rebalance ? { rebalance_cb: rebalance } : {}),
       },
@@ -262,7 +272,6 @@ export class KafkaEventLog implements EventLog {
   async close(): Promise<void> {
     await Promise.all([...this.consumers].map((c) => c.stop()));
     await this.reading;
-    if (this.reader) await disconnect(this.reader);
     await new Promise<void>((resolve) => this.producer.flush(QUERY_TIMEOUT_MS, () => resolve()));
     await disconnect(this.producer);
   }
