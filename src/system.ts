@@ -14,6 +14,7 @@ import type { EventLog } from './log/event-log.ts';
 import { LmdbEventLog } from './log/embedded/lmdb-log.ts';
 import { brokersFromUrl, KafkaEventLog } from './log/kafka/kafka-log.ts';
 import { RedisFeatureStore } from './features/redis/redis-store.ts';
+import { SpoolingEventLog } from './log/spooling-log.ts';
 import { readRankerFile } from './recommend/ranker/ranked-recommender.ts';
 import type { Recommender } from './recommend/recommender.ts';
 import { LocalSessionUpdates, type SessionUpdates } from './serve/push/session-updates.ts';
@@ -107,11 +108,13 @@ export async function openSystem(config: Config, roles: readonly Role[] = ALL_RO
           checkpointIntervalMs: config.checkpointIntervalSeconds * 1000,
           log,
         });
-  return assemble(config, roles, log, catalog, store, config.featureStore !== 'embedded');
+  // The collector keeps accepting while Kafka is unreachable: into a local spool, drained in order.
+  const spool = config.eventLog !== 'embedded' && roles.includes('collector') ? await new SpoolingEventLog({ primary: log, dir: join(config.dataDir, 'spool') }).open() : undefined;
+  return assemble(config, roles, log, catalog, store, config.featureStore !== 'embedded', spool);
 }
 
-function assemble(config: Config, roles: readonly Role[], log: EventLog, catalog: Catalog, store: FeatureStore, shared = false): System {
-  const collector = new Collector(log, config.sessionGapMinutes * 60_000);
+function assemble(config: Config, roles: readonly Role[], log: EventLog, catalog: Catalog, store: FeatureStore, shared = false, spool?: SpoolingEventLog): System {
+  const collector = new Collector(spool ?? log, config.sessionGapMinutes * 60_000);
   // The processor's upkeep tick sweeps part of the session table and writes checkpoints when
   // due: once a second, or twice per checkpoint interval where that is shorter.
   const updates = new LocalSessionUpdates();
@@ -134,6 +137,7 @@ function assemble(config: Config, roles: readonly Role[], log: EventLog, catalog
       await updates.close();
       await store.close();
       await catalog.close();
+      await spool?.close();
       await log.close();
     },
   };
