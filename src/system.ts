@@ -14,6 +14,7 @@ import type { EventLog } from './log/event-log.ts';
 import { LmdbEventLog } from './log/embedded/lmdb-log.ts';
 import { brokersFromUrl, KafkaEventLog } from './log/kafka/kafka-log.ts';
 import { RedisFeatureStore } from './features/redis/redis-store.ts';
+import { RedisSessionUpdates } from './serve/push/redis-session-updates.ts';
 import { SpoolingEventLog } from './log/spooling-log.ts';
 import { readRankerFile } from './recommend/ranker/ranked-recommender.ts';
 import type { Recommender } from './recommend/recommender.ts';
@@ -67,7 +68,7 @@ export function openEmbeddedSystem(config: Config): System {
     categoryOf: catalog.categoryOf,
     checkpointIntervalMs: config.checkpointIntervalSeconds * 1000,
   });
-  return assemble(config, ALL_ROLES, log, catalog, store);
+  return assemble(config, ALL_ROLES, log, catalog, store, new LocalSessionUpdates());
 }
 
 /**
@@ -110,14 +111,17 @@ export async function openSystem(config: Config, roles: readonly Role[] = ALL_RO
         });
   // The collector keeps accepting while Kafka is unreachable: into a local spool, drained in order.
   const spool = config.eventLog !== 'embedded' && roles.includes('collector') ? await new SpoolingEventLog({ primary: log, dir: join(config.dataDir, 'spool') }).open() : undefined;
-  return assemble(config, roles, log, catalog, store, config.featureStore !== 'embedded', spool);
+  // Live-push notices travel over Redis when processors and servers are separate processes.
+  const updates = store instanceof RedisFeatureStore ? new RedisSessionUpdates(store.redis) : new LocalSessionUpdates();
+  return assemble(config, roles, log, catalog, store, updates, spool);
 }
 
-function assemble(config: Config, roles: readonly Role[], log: EventLog, catalog: Catalog, store: FeatureStore, shared = false, spool?: SpoolingEventLog): System {
+function assemble(config: Config, roles: readonly Role[], log: EventLog, catalog: Catalog, store: FeatureStore, updates: SessionUpdates, spool?: SpoolingEventLog): System {
   const collector = new Collector(spool ?? log, config.sessionGapMinutes * 60_000);
+  // A store other processes write too (Redis): positions also advance from the store.
+  const shared = store instanceof RedisFeatureStore;
   // The processor's upkeep tick sweeps part of the session table and writes checkpoints when
   // due: once a second, or twice per checkpoint interval where that is shorter.
-  const updates = new LocalSessionUpdates();
   const processor = new StreamProcessor(log, store, { updates, shared, maintainIntervalMs: Math.min(1000, Math.max(10, (config.checkpointIntervalSeconds * 1000) / 2)) });
   const recommender = recommenderFrom(config);
   const rules = config.rulesFile ? Rules.load(config.rulesFile) : DEFAULT_RULES;
