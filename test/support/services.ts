@@ -52,6 +52,7 @@ export function mockKafkaBinary(): string {
 }
 
 export interface KafkaService {
+  pid: number;
   /** The bootstrap list, host:port,... */
   brokers: string;
   url: string;
@@ -79,6 +80,7 @@ export async function startKafka(options: { brokers?: number; partitions: number
     if (got !== expect) throw new Error(`mock Kafka answered ${got} to ${name}`);
   };
   return {
+    pid: child.pid!,
     brokers,
     url: `kafka://${brokers}`,
     down: () => signal('SIGUSR1', 'down'),
@@ -88,6 +90,7 @@ export async function startKafka(options: { brokers?: number; partitions: number
 }
 
 export interface RedisService {
+  pid: number;
   url: string;
   port: number;
   stop(): Promise<void>;
@@ -104,6 +107,7 @@ export async function startRedis(): Promise<RedisService> {
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   return {
+    pid: child.pid!,
     url: `redis://127.0.0.1:${port}`,
     port,
     async stop() {

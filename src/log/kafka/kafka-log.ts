@@ -76,6 +76,8 @@ export class KafkaEventLog implements EventLog {
       'enable.idempotence': true,
       acks: -1,
       'linger.ms': 1,
+      // Small produce requests are the latency path (accept -> acknowledge): no Nagle delay.
+      'socket.nagle.disable': true,
       // Rejected bodies up to the HTTP read limit (8 MB) are kept whole in the invalid topic;
       // a real broker needs max.message.bytes raised on that topic to match (docker-compose.yml).
       'message.max.bytes': MAX_MESSAGE_BYTES,
@@ -93,7 +95,8 @@ export class KafkaEventLog implements EventLog {
       // Connection errors are retried by librdkafka; undelivered records fail their append.
     });
     await connect(producer);
-    producer.setPollInterval(5);
+    // Delivery reports arrive as librdkafka sends them, not on a polling timer: accept latency.
+    producer.setPollInBackground(true);
     const log = new KafkaEventLog(kafka, producer, options);
     try {
       await log.checkTopics();
@@ -253,6 +256,7 @@ export class KafkaEventLog implements EventLog {
         'session.timeout.ms': this.options.sessionTimeoutMs ?? 10_000,
         'heartbeat.interval.ms': Math.max(100, Math.floor((this.options.sessionTimeoutMs ?? 10_000) / 5)),
         'fetch.wait.max.ms': 10,
+        'socket.nagle.disable': true,
         'fetch.message.max.bytes': MAX_MESSAGE_BYTES,
         'allow.auto.create.topics': false,
         ...(inGroup && rebalance ? { rebalance_cb: rebalance } : {}),
