@@ -7,7 +7,7 @@
 import http from 'node:http';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { startCluster, type Cluster } from '../test/support/cluster.ts';
+import { type Cluster } from '../test/support/cluster.ts';
 import { mulberry32 } from '../test/support/prng.ts';
 import { generateStream } from '../test/support/scenario.ts';
 import { httpRequest, info, round, summarize } from './support.ts';

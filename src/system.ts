@@ -85,18 +85,8 @@ export async function openSystem(config: Config, roles: readonly Role[] = ALL_RO
     throw new Error('separate roles need both EVENT_LOG=kafka://... and FEATURE_STORE=redis://...');
   }
   const consumes = roles.includes('processor');
-  const log: EventLog =
-    config.eventLog === 'embedded'
-      ? new LmdbEventLog({ dir: join(config.dataDir, 'log'), partitions: config.partitions, noSync: !config.syncWrites })
-      : await KafkaEventLog.open({
-          brokers: brokersFromUrl(config.eventLog),
-          partitions: config.partitions,
-          // One consumer group per role: processors split the partitions among themselves.
-          groupId: consumes ? 'sessionwise-processor' : `sessionwise-${roles.join('-')}`,
-          clientId: `sessionwise-${roles.join('-')}`,
-          sessionTimeoutMs: config.kafkaSessionTimeoutMs,
-          deliveryTimeoutMs: config.kafkaDeliveryTimeoutMs,
-        });
+  // One consumer group per role: processors split the partitions among themselves.
+  const log = await openLog(config, consumes ? 'processor' : roles.join('-'));
   const catalog = new Catalog(join(config.dataDir, 'catalog'));
   const store: FeatureStore =
     config.featureStore === 'embedded'
@@ -114,6 +104,19 @@ export async function openSystem(config: Config, roles: readonly Role[] = ALL_RO
   // Live-push notices travel over Redis when processors and servers are separate processes.
   const updates = store instanceof RedisFeatureStore ? new RedisSessionUpdates(store.redis) : new LocalSessionUpdates();
   return assemble(config, roles, log, catalog, store, updates, spool);
+}
+
+/** The configured event log; `client` names the consumer group (`sessionwise-<client>`) and the client. */
+export async function openLog(config: Config, client: string): Promise<EventLog> {
+  if (config.eventLog === 'embedded') return new LmdbEventLog({ dir: join(config.dataDir, 'log'), partitions: config.partitions, noSync: !config.syncWrites });
+  return KafkaEventLog.open({
+    brokers: brokersFromUrl(config.eventLog),
+    partitions: config.partitions,
+    groupId: `sessionwise-${client}`,
+    clientId: `sessionwise-${client}`,
+    sessionTimeoutMs: config.kafkaSessionTimeoutMs,
+    deliveryTimeoutMs: config.kafkaDeliveryTimeoutMs,
+  });
 }
 
 function assemble(config: Config, roles: readonly Role[], log: EventLog, catalog: Catalog, store: FeatureStore, updates: SessionUpdates, spool?: SpoolingEventLog): System {

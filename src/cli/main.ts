@@ -1,14 +1,12 @@
 #!/usr/bin/env node
 /** The sessionwise command line: thin wrappers over the stages. */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { join } from 'node:path';
 import { loadConfig, type Config } from '../config/config.ts';
 import { Collector } from '../ingest/collector.ts';
 import { replay } from '../ingest/replay/replay.ts';
 import { countEvents, detectFormat, type ReplayFormat } from '../ingest/replay/sources.ts';
-import { LmdbEventLog } from '../log/embedded/lmdb-log.ts';
 import { createHttpServer } from '../serve/http.ts';
-import { ALL_ROLES, openSystem, type Role } from '../system.ts';
+import { ALL_ROLES, openLog, openSystem, type Role } from '../system.ts';
 import { evaluate, train, type PairOutcome } from '../eval/evaluate.ts';
 import { readSessions, readTestPairs } from '../eval/load-sessions.ts';
 import { writeReport } from '../eval/report.ts';
@@ -106,8 +104,8 @@ const invalid = program.command('invalid').description('Inspect and replay rejec
 configOptions(invalid.command('tail').description('Print the newest rejected events, one JSON object per line.').option('-n, --lines <n>', 'how many', (v) => Math.floor(positiveNumber(v)), 20)).action(
   async (opts: { config?: string; dataDir?: string; lines: number }) => {
     const config = configFrom(opts);
-    // Reading is safe beside a running server: LMDB allows readers in other processes.
-    const log = new LmdbEventLog({ dir: join(config.dataDir, 'log'), partitions: config.partitions });
+    // Reading is safe beside a running server: LMDB allows readers in other processes, Kafka many consumers.
+    const log = await openLog(config, 'cli');
     const collector = new Collector(log, config.sessionGapMinutes * 60_000);
     for (const row of await collector.invalidTail(opts.lines)) console.log(JSON.stringify(row));
     await log.close();

@@ -28,8 +28,8 @@ export const keys = {
   popular: () => `${PREFIX}{top}:popular`,
   /** Sorted set: demand per item in one 5-minute pane. */
   trendPane: (pane: number) => `${PREFIX}{top}:trend:${pane}`,
-  /** String (JSON): the item ids of one session record of the session index. */
-  record: (record: string) => `${PREFIX}sx:{${record}}`,
+  /** Hash: the partition's session records, local record id -> JSON item ids (one HMGET reads many). */
+  records: (partition: number) => `${PREFIX}{p${partition}}:records`,
   /** String (JSON): the context a request by session id reads. */
   sessionContext: (sessionId: string) => `${PREFIX}ctx:{s:${sessionId}}`,
   /** String (JSON): the context a request by user id reads (cross-device). */

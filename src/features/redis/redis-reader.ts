@@ -14,7 +14,7 @@ import { keys } from './keys.ts';
 
 /** Most recent sessions read per context item, and in all (the memory reader samples 500 an item in process). */
 const RECENT_SESSIONS_PER_ITEM = 100;
-const RECENT_SESSIONS = 600;
+const RECENT_SESSIONS = 500;
 const TOP_LIST_SIZE = 500;
 const TOP_LIST_TTL_MS = 1000;
 const PANE_MS = 5 * 60_000;
@@ -91,8 +91,24 @@ export async function prefetch(redis: Redis | Cluster, query: ContextQuery, tops
   for (let rank = 0; rank < RECENT_SESSIONS_PER_ITEM && wanted.size < RECENT_SESSIONS; rank++) {
     for (const [postings] of perItem) if (rank < postings.length && wanted.size < RECENT_SESSIONS) wanted.add(postings[rank]!);
   }
-  const recordIds = [...wanted];
-  const recordItems = await Promise.all(recordIds.map((r) => redis.get(keys.record(r))));
+  // Records live in their partition's hash: one HMGET per partition.
+  const byPartition = new Map<number, string[]>();
+  for (const id of wanted) {
+    const dot = id.indexOf('.');
+    const partition = Number(id.slice(0, dot));
+    let local = byPartition.get(partition);
+    if (!local) byPartition.set(partition, (local = []));
+    local.push(id.slice(dot + 1));
+  }
+  const recordIds: string[] = [];
+  const recordItems: Array<string | null> = [];
+  const fetched = await Promise.all([...byPartition].map(([partition, local]) => redis.hmget(keys.records(partition), ...local)));
+  [...byPartition].forEach(([partition, local], i) => {
+    local.forEach((r, j) => {
+      recordIds.push(`${partition}.${r}`);
+      recordItems.push(fetched[i]![j]!);
+    });
+  });
   return new PrefetchedReader(query, context, profile === null ? undefined : (JSON.parse(profile) as StoredProfile), lists, opened, items, perItem, recordIds, recordItems);
 }
 

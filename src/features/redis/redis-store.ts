@@ -44,8 +44,8 @@ const PANE_MS = 5 * MINUTE;
 const PANES = 12;
 /** Trend panes outlive the hour they cover by one. */
 const TREND_PANE_TTL_S = 2 * 3600;
-/** Session records age out of the index after a day (the memory index keeps the newest million). */
-const RECORD_TTL_S = 24 * 3600;
+/** Session records kept for nearest-neighbour lookups, over all partitions, as the memory index keeps. */
+const INDEXED_SESSIONS = 1_000_000;
 const PROFILE_TTL_S = 90 * 24 * 3600;
 const REPLAY_CHUNK = 2000;
 const EXPIRY_SLOTS_PER_TICK = 65_536;
@@ -122,8 +122,13 @@ export class RedisFeatureStore implements FeatureStore {
       throw new Error(`working state was made with ${restored.config.partitions} partitions, configuration has ${options.stream.partitions}`);
     }
     for (const [partition, next, snapshot] of restored?.partitions ?? []) {
-      this.work.set(partition, { part: new PartitionWork(options.stream, options.categoryOf, snapshot), next });
+      this.work.set(partition, { part: new PartitionWork(this.partitionConfig(), options.categoryOf, snapshot), next });
     }
+  }
+
+  /** A partition's working state indexes its share of the sessions kept. */
+  private partitionConfig(): StreamConfig {
+    return { ...this.options.stream, indexedSessions: this.options.stream.indexedSessions ?? Math.ceil(INDEXED_SESSIONS / this.options.stream.partitions) };
   }
 
   /** The positions stored in Redis (every processor's progress), with the counters beside them. */
@@ -179,7 +184,7 @@ export class RedisFeatureStore implements FeatureStore {
   /** The partition's working state, rebuilt from the log up to `upTo` where this process has not followed it. */
   private async workFor(partition: number, upTo: number): Promise<{ part: PartitionWork; next: number }> {
     let work = this.work.get(partition);
-    if (!work) this.work.set(partition, (work = { part: new PartitionWork(this.options.stream, this.options.categoryOf), next: 0 }));
+    if (!work) this.work.set(partition, (work = { part: new PartitionWork(this.partitionConfig(), this.options.categoryOf), next: 0 }));
     while (work.next < upTo) {
       if (!this.options.log) throw new Error(`partition ${partition}: working state at ${work.next}, batch starts at ${upTo}, and no log to catch up from`);
       const missing = await this.options.log.read<LoggedEvent>('events', partition, work.next, Math.min(REPLAY_CHUNK, upTo - work.next));
@@ -369,9 +374,12 @@ class BatchEffects implements EffectSink {
       }
     }
     const index = state.sessionIndex;
+    const records = keys.records(this.partition);
     for (const record of this.records) {
       const items = Array.from({ length: index.length(record) }, (_, j) => state.items.name(index.itemAt(record, j)));
-      if (items.length > 0) writes.push(redis.set(keys.record(recordId(this.partition, record)), JSON.stringify(items), 'EX', RECORD_TTL_S));
+      if (items.length > 0) writes.push(redis.hset(records, String(record), JSON.stringify(items)));
+      // The record this one displaces in the working state's ring leaves Redis too.
+      if (record >= index.capacity) writes.push(redis.hdel(records, String(record - index.capacity)));
     }
     await Promise.all(writes);
     await scripts.swCommit(keys.meta(this.partition), end, Number.isFinite(this.latest) ? this.latest : -1, ...this.commit);
