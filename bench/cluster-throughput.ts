@@ -7,6 +7,7 @@
  */
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
+import { Redis } from 'ioredis';
 import { startCluster } from '../test/support/cluster.ts';
 import { cpuMeter, sendAll, stream, waitApplied } from './cluster.ts';
 import { httpRequest, info, parseOptions, round, summarize, type OptionSpec, type Result } from './support.ts';
@@ -32,6 +33,7 @@ export async function run(args: string[]): Promise<Result> {
     const ingestCpu = ingest();
     const pipelineSeconds = (doneAt - started) / 1000;
     info(`${o.events} events sent in ${sendSeconds.toFixed(1)} s, applied after ${pipelineSeconds.toFixed(1)} s; cpu ${JSON.stringify(ingestCpu)}`);
+    const memory = await redisMemory(cluster.redis.url);
 
     const serve = cpuMeter(pids);
     const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
@@ -62,10 +64,37 @@ export async function run(args: string[]): Promise<Result> {
       redisCpuMicrosecondsPerRequest: round((serveCpu.redis! / o.requests) * 1e6, 1),
       wall: { eventsPerSecondIngested: Math.round(o.events / sendSeconds), eventsPerSecondApplied: Math.round(o.events / pipelineSeconds), requestsPerSecond: Math.round(o.requests / serveSeconds) },
       recommendationMs: summarize(latency),
+      redisMemory: memory,
       cpuSeconds: { ingest: ingestCpu, serve: serveCpu },
       config: o,
     };
   } finally {
     await cluster.stop();
+  }
+}
+
+/** Redis memory in all, and the mean bytes of each kind of key (MEMORY USAGE over up to 200 keys a kind). */
+async function redisMemory(url: string): Promise<Result> {
+  const redis = new Redis(url);
+  try {
+    const info = await redis.info('memory');
+    const used = Number(/used_memory:(\d+)/.exec(info)![1]);
+    const kinds: Record<string, string> = { sessionContext: 'sw:ctx:*', itemStats: 'sw:{i*}:st:*', neighbours: 'sw:{i*}:nb:*', postings: 'sw:{i*}:ps:*', partitionRecords: 'sw:{p*}:records' };
+    const perKind: Record<string, { keys: number; meanBytes: number }> = {};
+    for (const [kind, pattern] of Object.entries(kinds)) {
+      const found: string[] = [];
+      let cursor = '0';
+      do {
+        const [next, batch] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+        cursor = next;
+        found.push(...batch);
+      } while (cursor !== '0');
+      const sample = found.slice(0, 200);
+      const sizes = await Promise.all(sample.map((key) => redis.memory('USAGE', key)));
+      perKind[kind] = { keys: found.length, meanBytes: Math.round(sizes.reduce<number>((a, b) => a + Number(b ?? 0), 0) / Math.max(1, sample.length)) };
+    }
+    return { usedBytes: used, perKind };
+  } finally {
+    redis.disconnect();
   }
 }

@@ -40,8 +40,8 @@ export interface Cluster {
   collectors: RoleProcess[];
   processors: RoleProcess[];
   servers: RoleProcess[];
-  /** Starts one more role process and waits until it is ready. */
-  add(role: Role): Promise<RoleProcess>;
+  /** Starts one more role process; waits until it is ready unless `ready` is false. */
+  add(role: Role, ready?: boolean): Promise<RoleProcess>;
   stop(): Promise<void>;
 }
 
@@ -64,7 +64,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     ...options.env,
   };
 
-  const add = async (role: Role): Promise<RoleProcess> => {
+  const add = async (role: Role, ready = true): Promise<RoleProcess> => {
     const name = `${role}-${++n}`;
     const port = await freePort();
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', role, '--port', String(port), '--host', '127.0.0.1', '--data-dir', join(base, name)], {
@@ -87,7 +87,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       },
     };
     all.push(proc);
-    await waitReady(proc, 60_000);
+    if (ready) await waitReady(proc, 60_000);
     return proc;
   };
 
