@@ -10,12 +10,13 @@ import type { ContextQuery } from '../memory/feature-state.ts';
 import type { SessionView } from '../memory/session-table.ts';
 import type { UserProfile } from '../memory/user-profiles.ts';
 import type { FeatureReader, SessionIndexReader } from '../feature-store.ts';
-import { keys } from './keys.ts';
+import { ITEM_BUCKETS, keys } from './keys.ts';
 
 /** Most recent sessions read per context item, and in all (the memory reader samples 500 an item in process). */
 const RECENT_SESSIONS_PER_ITEM = 100;
 const RECENT_SESSIONS = 500;
 const TOP_LIST_SIZE = 500;
+const PER_BUCKET = 64;
 const TOP_LIST_TTL_MS = 1000;
 const PANE_MS = 5 * 60_000;
 const PANES = 12;
@@ -65,13 +66,20 @@ export class TopLists {
   private async load(): Promise<{ trending: string[]; popular: string[] }> {
     const latest = this.eventNow();
     const newestPane = Math.floor((Number.isFinite(latest) ? latest : Date.now()) / PANE_MS);
-    const [popular, ...panes] = await Promise.all([
-      this.redis.zrevrange(keys.popular(), 0, TOP_LIST_SIZE - 1),
-      ...Array.from({ length: PANES }, (_, i) => this.redis.zrevrange(keys.trendPane(newestPane - i), 0, TOP_LIST_SIZE - 1, 'WITHSCORES')),
+    // Each bucket's best, merged: items spread evenly over the buckets, so a bucket's share of the
+    // best TOP_LIST_SIZE stays far below PER_BUCKET.
+    const buckets = Array.from({ length: ITEM_BUCKETS }, (_, b) => b);
+    const [popularLists, paneLists] = await Promise.all([
+      Promise.all(buckets.map((b) => this.redis.zrevrange(keys.popular(b), 0, PER_BUCKET - 1, 'WITHSCORES'))),
+      Promise.all(buckets.flatMap((b) => Array.from({ length: PANES }, (_, i) => this.redis.zrevrange(keys.trendPane(b, newestPane - i), 0, PER_BUCKET - 1, 'WITHSCORES')))),
     ]);
-    const demand = new Map<string, number>();
-    for (const pane of panes) for (let i = 0; i < pane.length; i += 2) demand.set(pane[i]!, (demand.get(pane[i]!) ?? 0) + Number(pane[i + 1]));
-    const trending = [...demand].filter(([, d]) => d > 0).sort((a, b) => b[1] - a[1]).slice(0, TOP_LIST_SIZE).map(([id]) => id);
+    const best = (lists: string[][]) => {
+      const score = new Map<string, number>();
+      for (const list of lists) for (let i = 0; i < list.length; i += 2) score.set(list[i]!, (score.get(list[i]!) ?? 0) + Number(list[i + 1]));
+      return [...score].filter(([, d]) => d > 0).sort((a, b) => b[1] - a[1]).slice(0, TOP_LIST_SIZE).map(([id]) => id);
+    };
+    const popular = best(popularLists);
+    const trending = best(paneLists);
     // Items without recent demand fall back to popularity order, as in the memory store.
     const inTrending = new Set(trending);
     for (const id of popular) if (trending.length < TOP_LIST_SIZE && !inTrending.has(id)) trending.push(id);

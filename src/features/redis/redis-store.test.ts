@@ -102,6 +102,10 @@ describe('Redis feature store (against a redis-server on loopback)', { skip: una
     const memoryUser = await memory.reader({ userId: 'user-0' });
     assert.deepEqual(user.userProfile('user-0')!.purchases.map((i) => user.itemId(i)), memoryUser.userProfile('user-0')!.purchases.map((i) => memoryUser.itemId(i)));
     assert.deepEqual(store.stats().counters, memory.stats().counters);
+    const names = (reader: typeof fromMemory, ids: number[]) => ids.map((i) => reader.itemId(i));
+    assert.deepEqual(names(fromRedis, fromRedis.popular(10)), names(fromMemory, fromMemory.popular(10)), 'items by popularity');
+    // Trending ranks by last-hour demand in Redis (the memory store boosts it by the daily rate): the same items.
+    assert.deepEqual(names(fromRedis, fromRedis.trending(10)).sort(), names(fromMemory, fromMemory.trending(10)).sort());
   });
 
   it('counts each event once when a batch is applied again, after a crash before the commit, by another processor, in other batches', async () => {

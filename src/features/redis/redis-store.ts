@@ -5,7 +5,7 @@
  * Writing (processors). Each partition's events are applied to a working state in the processor
  * (PartitionWork: the memory adapter's rules), which turns each event into effects:
  * - additions to shared aggregates (item counters, co-visitation, session-index postings, top
- *   lists), tagged with the event's log offset and sent per cluster slot to a Lua script that
+ *   lists, all kept per item bucket), tagged with the event's log offset and sent per cluster slot to a Lua script that
  *   applies those at or past the slot's stored position for the partition and moves that
  *   position, atomically (scripts.ts);
  * - whole values (the session context a request reads, the user profile, session records),
@@ -266,7 +266,7 @@ export class RedisFeatureStore implements FeatureStore {
 
 /** The effects of one batch of one partition, grouped by the slot that takes them. */
 class BatchEffects implements EffectSink {
-  private readonly slots = new Map<number | 'top', { keys: string[]; index: Map<string, number>; args: Array<string | number> }>();
+  private readonly slots = new Map<number, { keys: string[]; index: Map<string, number>; args: Array<string | number> }>();
   private readonly commit: Array<string | number> = [];
   private readonly sessions = new Set<string>();
   private readonly users = new Set<string>();
@@ -308,11 +308,12 @@ class BatchEffects implements EffectSink {
     const itemId = this.part.state.items.name(item);
     const weight = DEMAND_WEIGHT[metric]! * n;
     const popularity = weight === 0 ? 0 : weight * Math.pow(2, (time - POPULARITY_EPOCH) / POPULARITY_HALF_LIFE_MS);
-    const stats = keys.itemStats(itemId);
-    this.op(keys.bucketOf(itemId), 'c', stats, metric, n, Math.floor(time / PANE_MS), Math.floor(time / DAY), popularity);
+    const bucket = keys.bucketOf(itemId);
+    const pane = Math.floor(time / PANE_MS);
+    this.op(bucket, 'c', keys.itemStats(itemId), metric, n, pane, Math.floor(time / DAY), popularity);
     if (weight > 0) {
-      this.op('top', 'z', keys.popular(), itemId, popularity, 0);
-      this.op('top', 'z', keys.trendPane(Math.floor(time / PANE_MS)), itemId, weight, TREND_PANE_TTL_S);
+      this.op(bucket, 'z', keys.popular(bucket), itemId, popularity, 0);
+      this.op(bucket, 'z', keys.trendPane(bucket, pane), itemId, weight, TREND_PANE_TTL_S);
     }
   }
 
@@ -331,18 +332,18 @@ class BatchEffects implements EffectSink {
     this.op(bucket, 'p', keys.postings(itemId), recordId(this.partition, record), this.keyIndex(bucket, keys.itemStats(itemId)));
   }
 
-  private op(slot: number | 'top', code: string, key: string, ...args: Array<string | number>): void {
+  private op(slot: number, code: string, key: string, ...args: Array<string | number>): void {
     this.slotOf(slot).args.push(this.offset, code, this.keyIndex(slot, key), ...args);
   }
 
-  private slotOf(slot: number | 'top') {
+  private slotOf(slot: number) {
     let s = this.slots.get(slot);
     if (!s) this.slots.set(slot, (s = { keys: [keys.applied(slot)], index: new Map(), args: [] }));
     return s;
   }
 
   /** The KEYS index (1-based, as Lua counts) of a key in a slot's script call. */
-  private keyIndex(slot: number | 'top', key: string): number {
+  private keyIndex(slot: number, key: string): number {
     const s = this.slotOf(slot);
     let i = s.index.get(key);
     if (i === undefined) {
