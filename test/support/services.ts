@@ -100,12 +100,7 @@ export async function startRedis(): Promise<RedisService> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'sessionwise-redis-'));
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--loglevel', 'warning'], { stdio: ['ignore', 'ignore', 'inherit'] });
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    if (await canConnect(port)) break;
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`redis-server did not start on port ${port}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  await waitForPort(port);
   return {
     pid: child.pid!,
     url: `redis://127.0.0.1:${port}`,
@@ -115,6 +110,48 @@ export async function startRedis(): Promise<RedisService> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A Redis Cluster of `masters` nodes on loopback (no replicas), for the cluster-mode adapter. */
+export async function startRedisCluster(masters = 3): Promise<RedisService> {
+  const nodes: ChildProcess[] = [];
+  const dirs: string[] = [];
+  const ports: number[] = [];
+  const stop = async () => {
+    await Promise.all(nodes.map(stopChild));
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    for (let i = 0; i < masters; i++) {
+      const port = await freePort();
+      const dir = mkdtempSync(join(tmpdir(), 'sessionwise-redis-cluster-'));
+      ports.push(port);
+      dirs.push(dir);
+      nodes.push(spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--cluster-enabled', 'yes', '--cluster-config-file', join(dir, 'nodes.conf'), '--save', '', '--appendonly', 'no', '--loglevel', 'warning'], { stdio: ['ignore', 'ignore', 'inherit'] }));
+    }
+    for (const port of ports) await waitForPort(port);
+    execFileSync('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-yes'], { stdio: 'ignore' });
+    // The nodes agree on the slot map a moment after create returns.
+    for (const port of ports) {
+      const deadline = Date.now() + 10_000;
+      while (!execFileSync('redis-cli', ['-p', String(port), 'cluster', 'info'], { encoding: 'utf8' }).includes('cluster_state:ok')) {
+        if (Date.now() > deadline) throw new Error(`redis cluster node ${port} not ok`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { pid: nodes[0]!.pid!, port: ports[0]!, url: `redis-cluster://${ports.map((p) => `127.0.0.1:${p}`).join(',')}`, stop };
+}
+
+async function waitForPort(port: number): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!(await canConnect(port))) {
+    if (Date.now() > deadline) throw new Error(`redis-server did not start on port ${port}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 export async function stopChild(child: ChildProcess): Promise<void> {

@@ -6,7 +6,7 @@ import { LmdbEventLog } from '../../log/embedded/lmdb-log.ts';
 import type { LogEntry } from '../../log/event-log.ts';
 import { tempDir } from '../../../test/support/harness.ts';
 import { mulberry32 } from '../../../test/support/prng.ts';
-import { distributedUnavailable, startRedis, type RedisService } from '../../../test/support/services.ts';
+import { distributedUnavailable, startRedis, startRedisCluster, type RedisService } from '../../../test/support/services.ts';
 import type { ItemCounts } from '../memory/item-stats.ts';
 import { MemoryFeatureStore } from '../memory/memory-store.ts';
 import { keys } from './keys.ts';
@@ -149,6 +149,38 @@ describe('Redis feature store (against a redis-server on loopback)', { skip: una
       assert.deepEqual(resumed.stats().counters, memory.stats().counters);
     } finally {
       rmSync(stateDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('Redis feature store on a Redis Cluster (3 masters on loopback)', { skip: unavailable }, () => {
+  it('keeps every update within one slot: applies, re-applies once, and serves a request', async () => {
+    const cluster = await startRedisCluster();
+    const dir = tempDir('sessionwise-redis-cluster-log-');
+    const log = new LmdbEventLog({ dir, partitions: 1, noSync: true });
+    const store = new RedisFeatureStore({ url: cluster.url, stream: STREAM, log });
+    const second = new RedisFeatureStore({ url: cluster.url, stream: STREAM, log });
+    try {
+      const events = stream(200, 3);
+      await log.append('events', events.map((value) => ({ key: 'k', value })));
+      const entries = await log.read<LoggedEvent>('events', 0, 0, events.length);
+      await store.applyBatch(0, entries);
+      await store.redis.del(keys.meta(0)); // a processor that died before its commit
+      await second.applyBatch(0, entries);
+      await store.positions();
+      const memory = new MemoryFeatureStore({ stream: STREAM });
+      memory.applySync(0, entries);
+      for (const item of ITEMS) assertSameCounts(await store.itemCounts(item), await memory.itemCounts(item), item);
+      const reader = await store.reader({ sessionId: 'session-2' });
+      const view = reader.session({ sessionId: 'session-2' })!;
+      assert.deepEqual(view.recentItems.map((i) => reader.itemId(i)), (await memory.reader({})).session({ sessionId: 'session-2' })!.recentItems.map((i) => memory.itemId(i)));
+      assert.ok(reader.sessionIndex().sessionsWith(view.recentItems[0]!).length > 0);
+    } finally {
+      await store.close();
+      await second.close();
+      await log.close();
+      rmSync(dir, { recursive: true, force: true });
+      await cluster.stop();
     }
   });
 });

@@ -91,7 +91,8 @@ export function connectRedis(url: string): RedisClient {
           const [host, port] = hostPort.split(':');
           return { host: host!, port: Number(port ?? 6379) };
         }),
-        { enableAutoPipelining: true },
+        // No auto-pipelining: it groups commands by node and cannot place the scripts' variable key lists.
+        {},
       )
     : new Redis(url, { enableAutoPipelining: true, maxRetriesPerRequest: 3 });
   client.on('error', () => {
