@@ -69,6 +69,21 @@ const BENCHMARKS: Record<string, Entry> = {
     nodeFlags: ['--expose-gc'],
     load: () => import('./engine-memory.ts'),
   },
+  'cluster-freshness': {
+    summary: 'event accepted by a collector -> reflected in recommendations from a server in another process, through the broker and Redis',
+    target: 'p99 <= 100 ms',
+    load: () => import('./cluster-freshness.ts'),
+  },
+  'cluster-throughput': {
+    summary: 'per-core throughput of the collector, processor and server roles as separate processes over the broker and Redis',
+    target: 'figures for the sizing table',
+    load: () => import('./cluster-throughput.ts'),
+  },
+  'cluster-scaling': {
+    summary: 'processors draining a broker backlog into Redis: 1 processor, then n (default 2 on this 2-core machine)',
+    target: '>= 0.8 of linear where the machine has the cores',
+    load: () => import('./cluster-scaling.ts'),
+  },
   logstore: {
     summary: 'event log store candidates: LMDB (lmdb) vs SQLite (better-sqlite3), durable group-commit appends and range reads',
     target: 'choose the store (see BENCHMARKS.md)',

@@ -1,6 +1,8 @@
 /**
- * The composition root: builds the embedded system (LMDB event log, catalog, checkpointed
- * memory feature store, processor, recommender) from a configuration. Every role runs here.
+ * The composition root: builds the system from a configuration. Embedded by default (LMDB event
+ * log, checkpointed memory feature store, every role in one process); with EVENT_LOG=kafka://...
+ * and FEATURE_STORE=redis://... the same parts run on Kafka and Redis, as one process (`start`)
+ * or as separately scaled roles (collector, processor, server).
  */
 import { join } from 'node:path';
 import { Catalog } from './catalog/catalog.ts';
@@ -10,6 +12,10 @@ import { MemoryFeatureStore } from './features/memory/memory-store.ts';
 import { Collector } from './ingest/collector.ts';
 import type { EventLog } from './log/event-log.ts';
 import { LmdbEventLog } from './log/embedded/lmdb-log.ts';
+import { brokersFromUrl, KafkaEventLog } from './log/kafka/kafka-log.ts';
+import { RedisFeatureStore } from './features/redis/redis-store.ts';
+import { RedisSessionUpdates } from './serve/push/redis-session-updates.ts';
+import { SpoolingEventLog } from './log/spooling-log.ts';
 import { readRankerFile } from './recommend/ranker/ranked-recommender.ts';
 import { FeedbackRecommender } from './recommend/feedback/feedback.ts';
 import type { Recommender } from './recommend/recommender.ts';
@@ -18,8 +24,13 @@ import { DEFAULT_RULES, Rules } from './recommend/rules/rules.ts';
 import { createRecommender, readParamsFile } from './recommend/strategies.ts';
 import { StreamProcessor } from './stream/processor.ts';
 
+export type Role = 'collector' | 'processor' | 'server';
+export const ALL_ROLES: readonly Role[] = ['collector', 'processor', 'server'];
+
 export interface System {
   config: Config;
+  /** The roles this process plays: its HTTP routes and whether it consumes the log. */
+  roles: readonly Role[];
   log: EventLog;
   catalog: Catalog;
   store: FeatureStore;
@@ -59,15 +70,69 @@ export function openEmbeddedSystem(config: Config): System {
     categoryOf: catalog.categoryOf,
     checkpointIntervalMs: config.checkpointIntervalSeconds * 1000,
   });
-  const collector = new Collector(log, config.sessionGapMinutes * 60_000);
+  return assemble(config, ALL_ROLES, log, catalog, store, new LocalSessionUpdates());
+}
+
+/**
+ * Opens the system the configuration names, for the given roles; the processor is created but
+ * not started: `start()` it where this process consumes, `follow()` it where it only serves.
+ */
+export async function openSystem(config: Config, roles: readonly Role[] = ALL_ROLES): Promise<System> {
+  const distributed = config.eventLog !== 'embedded' || config.featureStore !== 'embedded';
+  if (!distributed) {
+    if (roles.length !== ALL_ROLES.length) throw new Error('separate roles need a shared log and store: set EVENT_LOG=kafka://... and FEATURE_STORE=redis://... (or run `start`)');
+    return openEmbeddedSystem(config);
+  }
+  if (roles.length !== ALL_ROLES.length && (config.eventLog === 'embedded' || config.featureStore === 'embedded')) {
+    throw new Error('separate roles need both EVENT_LOG=kafka://... and FEATURE_STORE=redis://...');
+  }
+  const consumes = roles.includes('processor');
+  // One consumer group per role: processors split the partitions among themselves.
+  const log = await openLog(config, consumes ? 'processor' : roles.join('-'));
+  const catalog = new Catalog(join(config.dataDir, 'catalog'));
+  const store: FeatureStore =
+    config.featureStore === 'embedded'
+      ? new MemoryFeatureStore({ dir: join(config.dataDir, 'state'), stream: streamConfig(config), categoryOf: catalog.categoryOf, checkpointIntervalMs: config.checkpointIntervalSeconds * 1000 })
+      : new RedisFeatureStore({
+          url: config.featureStore,
+          stream: streamConfig(config),
+          categoryOf: catalog.categoryOf,
+          dir: consumes ? join(config.dataDir, 'state') : undefined,
+          checkpointIntervalMs: config.checkpointIntervalSeconds * 1000,
+          log,
+        });
+  // The collector keeps accepting while Kafka is unreachable: into a local spool, drained in order.
+  const spool = config.eventLog !== 'embedded' && roles.includes('collector') ? await new SpoolingEventLog({ primary: log, dir: join(config.dataDir, 'spool') }).open() : undefined;
+  // Live-push notices travel over Redis when processors and servers are separate processes.
+  const updates = store instanceof RedisFeatureStore ? new RedisSessionUpdates(store.redis) : new LocalSessionUpdates();
+  return assemble(config, roles, log, catalog, store, updates, spool);
+}
+
+/** The configured event log; `client` names the consumer group (`sessionwise-<client>`) and the client. */
+export async function openLog(config: Config, client: string): Promise<EventLog> {
+  if (config.eventLog === 'embedded') return new LmdbEventLog({ dir: join(config.dataDir, 'log'), partitions: config.partitions, noSync: !config.syncWrites });
+  return KafkaEventLog.open({
+    brokers: brokersFromUrl(config.eventLog),
+    partitions: config.partitions,
+    groupId: `sessionwise-${client}`,
+    clientId: `sessionwise-${client}`,
+    sessionTimeoutMs: config.kafkaSessionTimeoutMs,
+    deliveryTimeoutMs: config.kafkaDeliveryTimeoutMs,
+  });
+}
+
+function assemble(config: Config, roles: readonly Role[], log: EventLog, catalog: Catalog, store: FeatureStore, updates: SessionUpdates, spool?: SpoolingEventLog): System {
+  const collector = new Collector(spool ?? log, config.sessionGapMinutes * 60_000);
+  // A store other processes write too (Redis): positions also advance from the store.
+  const shared = store instanceof RedisFeatureStore;
   // The processor's upkeep tick sweeps part of the session table and writes checkpoints when
   // due: once a second, or twice per checkpoint interval where that is shorter.
-  const updates = new LocalSessionUpdates();
-  const processor = new StreamProcessor(log, store, { updates, maintainIntervalMs: Math.min(1000, Math.max(10, (config.checkpointIntervalSeconds * 1000) / 2)) });
+  const processor = new StreamProcessor(log, store, { updates, shared, maintainIntervalMs: Math.min(1000, Math.max(10, (config.checkpointIntervalSeconds * 1000) / 2)) });
   const recommender = recommenderFrom(config);
   const rules = config.rulesFile ? Rules.load(config.rulesFile) : DEFAULT_RULES;
   return {
     config,
+    roles,
     log,
     catalog,
     store,
@@ -81,6 +146,7 @@ export function openEmbeddedSystem(config: Config): System {
       await updates.close();
       await store.close();
       await catalog.close();
+      await spool?.close();
       await log.close();
     },
   };

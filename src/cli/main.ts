@@ -1,14 +1,12 @@
 #!/usr/bin/env node
 /** The sessionwise command line: thin wrappers over the stages. */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { join } from 'node:path';
 import { loadConfig, type Config } from '../config/config.ts';
 import { Collector } from '../ingest/collector.ts';
 import { replay } from '../ingest/replay/replay.ts';
 import { countEvents, detectFormat, type ReplayFormat } from '../ingest/replay/sources.ts';
-import { LmdbEventLog } from '../log/embedded/lmdb-log.ts';
 import { createHttpServer } from '../serve/http.ts';
-import { openEmbeddedSystem } from '../system.ts';
+import { ALL_ROLES, openLog, openSystem, type Role } from '../system.ts';
 import { evaluate, train, type PairOutcome } from '../eval/evaluate.ts';
 import { readSessions, readTestPairs } from '../eval/load-sessions.ts';
 import { writeReport } from '../eval/report.ts';
@@ -52,21 +50,17 @@ function configFrom(opts: { config?: string; dataDir?: string; port?: number; ho
   return loadConfig({ file: opts.config, overrides: { dataDir: opts.dataDir, port: opts.port, host: opts.host } });
 }
 
-configOptions(
-  program
-    .command('start')
-    .description('Run every role in one process: collector, event log, stream processor, feature store, recommender and HTTP API.')
-    .option('-p, --port <port>', 'HTTP port (also PORT; default 8080)', port)
-    .option('-H, --host <host>', 'address to bind (also HOST; default 127.0.0.1)'),
-).action(async (opts: { config?: string; dataDir?: string; port?: number; host?: string }) => {
+/** Runs the given roles in this process until SIGINT or SIGTERM. */
+async function runRoles(roles: readonly Role[], opts: { config?: string; dataDir?: string; port?: number; host?: string }): Promise<void> {
   const config = configFrom(opts);
-  const system = openEmbeddedSystem(config);
+  const system = await openSystem(config, roles);
   const app = await createHttpServer(system);
   // The API answers health checks during recovery; /readyz turns ready once the log tail is applied.
   await app.listen({ port: config.port, host: config.host });
   const started = Date.now();
-  await system.processor.start();
-  app.log.info({ recoveredInMs: Date.now() - started, positions: system.processor.positions }, 'recovery finished, ready');
+  if (roles.includes('processor')) await system.processor.start();
+  else if (roles.includes('server')) await system.processor.follow();
+  app.log.info({ roles, recoveredInMs: Date.now() - started, positions: system.processor.positions }, 'ready');
   const shutdown = async (signal: string) => {
     app.log.info(`${signal}: shutting down (checkpointing state)`);
     await app.close();
@@ -75,7 +69,23 @@ configOptions(
   };
   process.once('SIGINT', () => void shutdown('SIGINT'));
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
-});
+}
+
+const roleCommands: Array<[string, readonly Role[], string]> = [
+  ['start', ALL_ROLES, 'Run every role in one process: collector, stream processor and serving API (embedded defaults, or Kafka and Redis when EVENT_LOG and FEATURE_STORE name them).'],
+  ['collector', ['collector'], 'Run the collector role: validate POST /v1/events and append to Kafka (spooling locally while Kafka is unreachable). Needs EVENT_LOG=kafka://... and FEATURE_STORE=redis://...'],
+  ['processor', ['processor'], 'Run the stream processor role: consume events in the processors\' consumer group and apply them to Redis. Serves /healthz, /readyz and /metrics. Needs EVENT_LOG and FEATURE_STORE.'],
+  ['server', ['server'], 'Run the serving role: recommendations, items and sessions read from Redis (stateless). Needs EVENT_LOG and FEATURE_STORE.'],
+];
+for (const [name, roles, description] of roleCommands) {
+  configOptions(
+    program
+      .command(name)
+      .description(description)
+      .option('-p, --port <port>', 'HTTP port (also PORT; default 8080)', port)
+      .option('-H, --host <host>', 'address to bind (also HOST; default 127.0.0.1)'),
+  ).action((opts: { config?: string; dataDir?: string; port?: number; host?: string }) => runRoles(roles, opts));
+}
 
 program
   .command('replay')
@@ -100,8 +110,8 @@ const invalid = program.command('invalid').description('Inspect and replay rejec
 configOptions(invalid.command('tail').description('Print the newest rejected events, one JSON object per line.').option('-n, --lines <n>', 'how many', (v) => Math.floor(positiveNumber(v)), 20)).action(
   async (opts: { config?: string; dataDir?: string; lines: number }) => {
     const config = configFrom(opts);
-    // Reading is safe beside a running server: LMDB allows readers in other processes.
-    const log = new LmdbEventLog({ dir: join(config.dataDir, 'log'), partitions: config.partitions });
+    // Reading is safe beside a running server: LMDB allows readers in other processes, Kafka many consumers.
+    const log = await openLog(config, 'cli');
     const collector = new Collector(log, config.sessionGapMinutes * 60_000);
     for (const row of await collector.invalidTail(opts.lines)) console.log(JSON.stringify(row));
     await log.close();

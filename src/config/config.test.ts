@@ -23,6 +23,16 @@ describe('loadConfig', () => {
     assert.equal(loadConfig({ env: { MODEL_FILE: '/m.json', RECOMMENDER: 'covisit' } }).recommender, 'covisit');
   });
 
+  it('takes the event log and feature store as URLs, embedded by default', () => {
+    const embedded = loadConfig({ env: {} });
+    assert.equal(embedded.eventLog, 'embedded');
+    assert.equal(embedded.featureStore, 'embedded');
+    const distributed = loadConfig({ env: { EVENT_LOG: 'kafka://k1:9092,k2:9092', FEATURE_STORE: 'redis://r:6379' } });
+    assert.equal(distributed.eventLog, 'kafka://k1:9092,k2:9092');
+    assert.equal(distributed.featureStore, 'redis://r:6379');
+    assert.throws(() => loadConfig({ env: { EVENT_LOG: 'http://k1:9092' } }), /invalid configuration at \/eventLog/);
+  });
+
   it('explains what is wrong', () => {
     assert.throws(() => loadConfig({ env: { PORT: 'eighty' } }), /invalid configuration at \/port/);
     assert.throws(() => loadConfig({ env: {}, overrides: { partitions: 0 } }), /\/partitions/);

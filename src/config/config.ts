@@ -30,6 +30,14 @@ export const ConfigSchema = Type.Object(
     rulesFile: Type.Optional(Type.String({ minLength: 1, description: 'Compliance rules (JSON): blocked, pinned, restricted categories, per-category cap.' })),
     explorationShare: Type.Number({ minimum: 0, maximum: 0.5, default: 0.1, description: 'Share of recommendation slots filled by Thompson sampling (0 turns exploration off).' }),
     ignoredDemotion: Type.Number({ minimum: 0, maximum: 100, default: 5, description: 'Places an item drops each time the shopper was shown it and ignored it in this session.' }),
+    eventLog: Type.String({ pattern: '^(embedded|kafka://.+)$', default: 'embedded', description: 'Event log: embedded (LMDB in dataDir) or kafka://host:port[,host:port...].' }),
+    featureStore: Type.String({
+      pattern: '^(embedded|redis://.+|redis-cluster://.+)$',
+      default: 'embedded',
+      description: 'Feature store: embedded (memory, checkpointed in dataDir), redis://host:port[/db] or redis-cluster://host:port[,host:port...].',
+    }),
+    kafkaSessionTimeoutMs: Type.Integer({ minimum: 1000, default: 10_000, description: 'How soon the consumer group gives a silent processor’s partitions to the others.' }),
+    kafkaDeliveryTimeoutMs: Type.Integer({ minimum: 100, default: 5000, description: 'How long the collector waits for Kafka before it spools a batch locally.' }),
   },
   { additionalProperties: false },
 );
@@ -57,6 +65,10 @@ const ENV: Array<[keyof Config, string, (v: string) => unknown]> = [
   ['explorationShare', 'EXPLORATION_SHARE', Number],
   ['ignoredDemotion', 'IGNORED_DEMOTION', Number],
   ['demo', 'DEMO', flag],
+  ['eventLog', 'EVENT_LOG', String],
+  ['featureStore', 'FEATURE_STORE', String],
+  ['kafkaSessionTimeoutMs', 'KAFKA_SESSION_TIMEOUT_MS', Number],
+  ['kafkaDeliveryTimeoutMs', 'KAFKA_DELIVERY_TIMEOUT_MS', Number],
 ];
 
 export function defaults(): Config {

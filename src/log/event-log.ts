@@ -40,10 +40,14 @@ export interface ConsumeOptions<T> {
   onBatch: (batch: LogBatch<T>) => Promise<void> | void;
   /** A failed onBatch stops the consumer; the state store still holds the last good position. */
   onError: (error: unknown) => void;
+  /** Told which partitions this consumer was just given (a log shared by a consumer group); the embedded log owns all from the start. */
+  onAssign?: (partitions: number[]) => void;
   maxBatch?: number;
 }
 
 export interface LogConsumer {
+  /** Resolves once the consumer holds its partitions (a group consumer: after its first rebalance). */
+  readonly ready: Promise<void>;
   stop(): Promise<void>;
 }
 

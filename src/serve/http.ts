@@ -1,4 +1,4 @@
-/** Builds the Fastify server with every route of the embedded system. */
+/** Builds the Fastify server with the routes of the roles the system plays. */
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { collectorRoutes, parseJsonBody } from '../ingest/routes.ts';
 import { createMetrics } from '../ops/metrics.ts';
@@ -49,11 +49,14 @@ export async function createHttpServer(system: System): Promise<FastifyInstance>
   }
 
   const metrics = createMetrics(system.store);
-  collectorRoutes(app, system.collector, metrics);
-  servingRoutes(app, system, metrics);
-  streamRoutes(app, system, metrics);
+  if (system.roles.includes('collector')) collectorRoutes(app, system.collector, metrics);
+  if (system.roles.includes('server')) {
+    servingRoutes(app, system, metrics);
+    streamRoutes(app, system, metrics);
+  }
   opsRoutes(app, system, metrics);
   trackerScriptRoutes(app);
-  if (system.config.demo) await demoRoutes(app, system, metrics);
+  // The demo seeds its history through the collector and shows recommendations: the all-roles `start` only.
+  if (system.config.demo && system.roles.includes('collector') && system.roles.includes('server')) await demoRoutes(app, system, metrics);
   return app;
 }

@@ -13,7 +13,16 @@ export interface ProcessorOptions {
   /** Told which sessions each applied batch changed, for live push. */
   updates?: SessionUpdates;
   onFatal?: (error: unknown) => void;
+  /**
+   * Other processes apply partitions too (a consumer group on Kafka, state in Redis): positions
+   * also advance from the store, so waits and readiness cover every processor's work.
+   */
+  shared?: boolean;
 }
+
+/** How often a shared processor or a server reads the store's positions: while requests wait, and otherwise. */
+const FOLLOW_WAITING_MS = 5;
+const FOLLOW_IDLE_MS = 250;
 
 interface Waiter {
   need: Positions;
@@ -28,7 +37,13 @@ export class StreamProcessor {
   private waiters = new Set<Waiter>();
   private recoveryTarget: Positions = [];
   private recovered = false;
+  /** False while a group consumer waits for its partitions: not ready to apply yet. */
+  private consuming = true;
   private readyListeners: Array<() => void> = [];
+  private followTimer: NodeJS.Timeout | undefined;
+  private following = false;
+  private polling = false;
+  private stopped = false;
 
   constructor(
     private readonly log: EventLog,
@@ -38,10 +53,8 @@ export class StreamProcessor {
 
   /** Starts consuming; the returned promise resolves once the log tail present at start is applied (recovery). */
   async start(): Promise<void> {
-    this.applied = await this.store.positions();
-    this.recoveryTarget = await this.log.endOffsets('events');
-    const recovered = new Promise<void>((resolve) => this.readyListeners.push(resolve));
-    this.checkRecovered();
+    const { recovered } = await this.begin();
+    if (this.options.shared) this.followStore();
     this.consumer = this.log.consume<LoggedEvent>('events', {
       from: (p) => this.applied[p] ?? 0,
       onBatch: async ({ partition, entries }) => {
@@ -52,7 +65,7 @@ export class StreamProcessor {
             report.late.map((e) => ({ key: partitionKey(e.value.event), value: { ...e.value, partition: e.partition, offset: e.offset } })),
           );
         }
-        this.applied[partition] = entries[entries.length - 1]!.offset + 1;
+        this.applied[partition] = Math.max(this.applied[partition] ?? 0, entries[entries.length - 1]!.offset + 1);
         this.wakeWaiters();
         this.options.updates?.publish(sessionIdsOf(entries));
         this.checkRecovered();
@@ -63,11 +76,53 @@ export class StreamProcessor {
       this.store.maintain().catch((error) => (this.options.onFatal ?? defaultFatal)(error));
     }, this.options.maintainIntervalMs ?? 5000);
     this.maintainTimer.unref();
+    this.consuming = false;
+    await this.consumer.ready;
+    this.consuming = true;
     await recovered;
   }
 
+  /**
+   * Follows the processors' progress without consuming (a server): positions come from the store.
+   * Resolves once the log tail present at the call is applied.
+   */
+  async follow(): Promise<void> {
+    const { recovered } = await this.begin();
+    this.followStore();
+    await recovered;
+  }
+
+  /** Reads where the store and the log stand; `recovered` resolves once the store reaches the log's end (wrapped: an async function would wait for it). */
+  private async begin(): Promise<{ recovered: Promise<void> }> {
+    this.applied = await this.store.positions();
+    this.recoveryTarget = await this.log.endOffsets('events');
+    const recovered = new Promise<void>((resolve) => this.readyListeners.push(resolve));
+    this.checkRecovered();
+    return { recovered };
+  }
+
+  private followStore(): void {
+    this.following = true;
+    void this.followTick();
+  }
+
+  private async followTick(): Promise<void> {
+    this.polling = true;
+    try {
+      const stored = await this.store.positions();
+      for (let p = 0; p < stored.length; p++) if (stored[p]! > (this.applied[p] ?? 0)) this.applied[p] = stored[p]!;
+      this.wakeWaiters();
+      this.checkRecovered();
+    } catch {
+      // The store is unreachable for now: waits time out, the next tick tries again.
+    } finally {
+      this.polling = false;
+    }
+    if (!this.stopped) this.followTimer = setTimeout(() => void this.followTick(), this.waiters.size > 0 || !this.recovered ? FOLLOW_WAITING_MS : FOLLOW_IDLE_MS);
+  }
+
   get ready(): boolean {
-    return this.recovered;
+    return this.recovered && this.consuming;
   }
 
   /** Next offset applied, per partition. */
@@ -89,10 +144,17 @@ export class StreamProcessor {
         timer: setTimeout(() => waiter.done(false), timeoutMs),
       };
       this.waiters.add(waiter);
+      // A follower idles between reads of the store: read now rather than at the next idle tick.
+      if (this.following && !this.polling) {
+        clearTimeout(this.followTimer);
+        void this.followTick();
+      }
     });
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.followTimer);
     if (this.maintainTimer) clearInterval(this.maintainTimer);
     await this.consumer?.stop();
     for (const w of this.waiters) w.done(false);

@@ -1,4 +1,8 @@
-/** Test support: a whole embedded system on a temporary data dir and a free loopback port. */
+/**
+ * Test support: a whole system on a temporary data dir and a free loopback port. Embedded by
+ * default; EVENT_LOG and FEATURE_STORE in the environment (test/distributed.test.ts sets them)
+ * run the same tests on Kafka and Redis.
+ */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -6,7 +10,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig, type Config } from '../../src/config/config.ts';
 import { createHttpServer } from '../../src/serve/http.ts';
-import { openEmbeddedSystem, type System } from '../../src/system.ts';
+import { openSystem, type System } from '../../src/system.ts';
 
 export function tempDir(prefix = 'sessionwise-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
@@ -23,9 +27,10 @@ export interface RunningSystem {
 
 export async function startSystem(overrides: Partial<Config> = {}): Promise<RunningSystem> {
   const dataDir = overrides.dataDir ?? tempDir();
+  const adapters = { eventLog: process.env.EVENT_LOG, featureStore: process.env.FEATURE_STORE, kafkaSessionTimeoutMs: 3000 };
   // The demo shop seeds history into the log; tests that want it ask for it.
-  const config = loadConfig({ env: {}, overrides: { logLevel: 'silent', port: 0, host: '127.0.0.1', demo: false, ...overrides, dataDir } });
-  const system = openEmbeddedSystem(config);
+  const config = loadConfig({ env: {}, overrides: { logLevel: 'silent', port: 0, host: '127.0.0.1', demo: false, ...adapters, ...overrides, dataDir } });
+  const system = await openSystem(config);
   const app = await createHttpServer(system);
   await app.listen({ port: 0, host: '127.0.0.1' });
   await system.processor.start();

@@ -126,13 +126,18 @@ export class Covisitation {
 
   /** `previous` is the session's recent items, most recent first, before `item` was added. */
   observe(item: number, previous: number[]): void {
+    Covisitation.additions(item, previous, (from, to, w) => this.table(from).add(to, w));
+  }
+
+  /** The weights one observation adds, edge by edge: the rule itself, for stores that keep the tables elsewhere. */
+  static additions(item: number, previous: number[], add: (from: number, to: number, weight: number) => void): void {
     let distance = 0;
     for (const p of previous) {
       if (p === item) continue;
       distance++;
       if (distance > WINDOW) break;
-      this.table(p).add(item, Math.round(FORWARD / distance));
-      this.table(item).add(p, Math.round(BACKWARD / distance));
+      add(p, item, Math.round(FORWARD / distance));
+      add(item, p, Math.round(BACKWARD / distance));
     }
   }
 

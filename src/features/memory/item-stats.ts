@@ -10,8 +10,8 @@ export type Metric = (typeof METRICS)[number];
 export const METRIC: { [K in Metric]: number } = { view: 0, click: 1, cart: 2, purchase: 3, impression: 4 };
 
 /** How much each interaction says about demand, for popularity and trending. */
-const DEMAND_WEIGHT = [1, 1.5, 3, 5, 0];
-const POPULARITY_HALF_LIFE_MS = 7 * DAY;
+export const DEMAND_WEIGHT = [1, 1.5, 3, 5, 0];
+export const POPULARITY_HALF_LIFE_MS = 7 * DAY;
 
 export interface ItemCounts {
   last5m: Record<Metric, number>;

@@ -210,7 +210,7 @@ function best(scores: Map<number, number>, k: number): number[] {
   return [...scores].sort((a, b) => b[1] - a[1]).slice(0, k).map(([i]) => i);
 }
 
-async function writeAtomically(dir: string, bytes: Buffer): Promise<void> {
+export async function writeAtomically(dir: string, bytes: Buffer): Promise<void> {
   await mkdir(dir, { recursive: true });
   const tmp = join(dir, 'checkpoint.tmp');
   const handle = await open(tmp, 'w');

@@ -142,6 +142,7 @@ export class LmdbEventLog implements EventLog {
     listeners.add(wake);
     wake();
     return {
+      ready: Promise.resolve(),
       stop: async () => {
         stopped = true;
         listeners.delete(wake);

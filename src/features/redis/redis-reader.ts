@@ -1,0 +1,255 @@
+/**
+ * The read side of the Redis feature store. A FeatureReader answers synchronously, so reader()
+ * fetches up front what one request reads, in three pipelined round trips: the context (and
+ * profile); the postings, neighbours and session counts of the context's items; the items of the
+ * most recent sessions in those postings. Ids are interned per request.
+ */
+import type { Cluster, Redis } from 'ioredis';
+import { Dictionary } from '../memory/dictionary.ts';
+import type { ContextQuery } from '../memory/feature-state.ts';
+import type { SessionView } from '../memory/session-table.ts';
+import type { UserProfile } from '../memory/user-profiles.ts';
+import type { Engagement, FeatureReader, SessionIndexReader } from '../feature-store.ts';
+import { ITEM_BUCKETS, keys } from './keys.ts';
+
+/** Most recent sessions read per context item, and in all (the memory reader samples 500 an item in process). */
+const RECENT_SESSIONS_PER_ITEM = 100;
+const RECENT_SESSIONS = 500;
+const TOP_LIST_SIZE = 500;
+const PER_BUCKET = 64;
+const TOP_LIST_TTL_MS = 1000;
+const NO_ENGAGEMENT: Engagement = { impressions: 0, clicks: 0 };
+const PANE_MS = 5 * 60_000;
+const PANES = 12;
+
+/** A session context as stored: the SessionView with external ids. */
+export interface StoredContext {
+  seq: number;
+  startTime: number;
+  lastTime: number;
+  events: number;
+  dwellMs: number;
+  maxScroll: number;
+  priceMin: number | undefined;
+  priceMax: number | undefined;
+  recentItems: string[];
+  cart: string[];
+  interests: Array<[string, number]>;
+  /** The session's record in the session index. */
+  record: string | undefined;
+  /** Items shown and not touched since, with times seen (absent in contexts stored before feedback). */
+  ignored?: Array<[string, number]>;
+}
+
+export interface StoredProfile {
+  affinity: Array<[string, number]>;
+  time: number;
+  purchases: string[];
+}
+
+/**
+ * Trending (by last-hour demand over the twelve 5-minute panes) and popular (by decayed demand)
+ * item lists, shared by the requests of one process and refreshed at most once a second.
+ */
+export class TopLists {
+  private cached: { at: number; trending: string[]; popular: string[] } | undefined;
+  private loading: Promise<{ trending: string[]; popular: string[] }> | undefined;
+
+  constructor(
+    private readonly redis: Redis | Cluster,
+    private readonly eventNow: () => number,
+  ) {}
+
+  async get(): Promise<{ trending: string[]; popular: string[] }> {
+    if (this.cached && Date.now() - this.cached.at < TOP_LIST_TTL_MS) return this.cached;
+    this.loading ??= this.load().finally(() => (this.loading = undefined));
+    return this.loading;
+  }
+
+  private async load(): Promise<{ trending: string[]; popular: string[] }> {
+    const latest = this.eventNow();
+    const newestPane = Math.floor((Number.isFinite(latest) ? latest : Date.now()) / PANE_MS);
+    // Each bucket's best, merged: items spread evenly over the buckets, so a bucket's share of the
+    // best TOP_LIST_SIZE stays far below PER_BUCKET.
+    const buckets = Array.from({ length: ITEM_BUCKETS }, (_, b) => b);
+    const [popularLists, paneLists] = await Promise.all([
+      Promise.all(buckets.map((b) => this.redis.zrevrange(keys.popular(b), 0, PER_BUCKET - 1, 'WITHSCORES'))),
+      Promise.all(buckets.flatMap((b) => Array.from({ length: PANES }, (_, i) => this.redis.zrevrange(keys.trendPane(b, newestPane - i), 0, PER_BUCKET - 1, 'WITHSCORES')))),
+    ]);
+    const best = (lists: string[][]) => {
+      const score = new Map<string, number>();
+      for (const list of lists) for (let i = 0; i < list.length; i += 2) score.set(list[i]!, (score.get(list[i]!) ?? 0) + Number(list[i + 1]));
+      return [...score].filter(([, d]) => d > 0).sort((a, b) => b[1] - a[1]).slice(0, TOP_LIST_SIZE).map(([id]) => id);
+    };
+    const popular = best(popularLists);
+    const trending = best(paneLists);
+    // Items without recent demand fall back to popularity order, as in the memory store.
+    const inTrending = new Set(trending);
+    for (const id of popular) if (trending.length < TOP_LIST_SIZE && !inTrending.has(id)) trending.push(id);
+    this.cached = { at: Date.now(), trending, popular };
+    return this.cached;
+  }
+}
+
+export async function prefetch(redis: Redis | Cluster, query: ContextQuery, tops: TopLists, opened: number): Promise<FeatureReader> {
+  const [context, profile, lists] = await Promise.all([readContext(redis, query), query.userId === undefined ? null : redis.get(keys.profile(query.userId)), tops.get()]);
+  const items = [...new Set(context?.recentItems ?? [])];
+  const perItem = await Promise.all(
+    items.map((id) => Promise.all([redis.lrange(keys.postings(id), 0, RECENT_SESSIONS_PER_ITEM - 1), redis.hgetall(keys.neighbours(id)), redis.hget(keys.itemStats(id), 'sc')])),
+  );
+  // The most recent sessions first, across items, up to the budget.
+  const wanted = new Set<string>();
+  for (let rank = 0; rank < RECENT_SESSIONS_PER_ITEM && wanted.size < RECENT_SESSIONS; rank++) {
+    for (const [postings] of perItem) if (rank < postings.length && wanted.size < RECENT_SESSIONS) wanted.add(postings[rank]!);
+  }
+  // Records live in their partition's hash: one HMGET per partition.
+  const byPartition = new Map<number, string[]>();
+  for (const id of wanted) {
+    const dot = id.indexOf('.');
+    const partition = Number(id.slice(0, dot));
+    let local = byPartition.get(partition);
+    if (!local) byPartition.set(partition, (local = []));
+    local.push(id.slice(dot + 1));
+  }
+  const recordIds: string[] = [];
+  const recordItems: Array<string | null> = [];
+  const fetched = await Promise.all([...byPartition].map(([partition, local]) => redis.hmget(keys.records(partition), ...local)));
+  [...byPartition].forEach(([partition, local], i) => {
+    local.forEach((r, j) => {
+      recordIds.push(`${partition}.${r}`);
+      recordItems.push(fetched[i]![j]!);
+    });
+  });
+  return new PrefetchedReader(query, context, profile === null ? undefined : (JSON.parse(profile) as StoredProfile), lists, opened, items, perItem, recordIds, recordItems);
+}
+
+async function readContext(redis: Redis | Cluster, query: ContextQuery): Promise<StoredContext | undefined> {
+  let text: string | null = null;
+  if (query.userId !== undefined) text = await redis.get(keys.userContext(query.userId));
+  else if (query.sessionId !== undefined) {
+    const [user, own] = await Promise.all([redis.get(keys.sessionUser(query.sessionId)), redis.get(keys.sessionContext(query.sessionId))]);
+    // An identified session reads its user's context (cross-device), as the memory store does.
+    text = (user === null ? null : await redis.get(keys.userContext(user))) ?? own;
+  }
+  return text === null ? undefined : (JSON.parse(text) as StoredContext);
+}
+
+class PrefetchedReader implements FeatureReader {
+  private readonly items = new Dictionary();
+  private readonly categories = new Dictionary();
+  private readonly records = new Dictionary();
+  private readonly view: SessionView | undefined;
+  private readonly profile: UserProfile | undefined;
+  private readonly neighbourMaps = new Map<number, Map<number, number>>();
+  private readonly postings = new Map<number, number[]>();
+  private readonly sessionCounts = new Map<number, number>();
+  private readonly sequences: number[][] = [];
+  private readonly trendingItems: number[];
+  private readonly popularItems: number[];
+  private readonly index: SessionIndexReader;
+
+  constructor(
+    private readonly query: ContextQuery,
+    context: StoredContext | undefined,
+    profile: StoredProfile | undefined,
+    lists: { trending: string[]; popular: string[] },
+    opened: number,
+    contextItems: string[],
+    perItem: Array<[string[], Record<string, string>, string | null]>,
+    recordIds: string[],
+    recordItems: Array<string | null>,
+  ) {
+    const item = (id: string) => this.items.intern(id);
+    this.trendingItems = lists.trending.map(item);
+    this.popularItems = lists.popular.map(item);
+    for (let r = 0; r < recordIds.length; r++) {
+      const text = recordItems[r];
+      // An aged-out record is left out of the postings below.
+      if (text) this.sequences[this.records.intern(recordIds[r]!)] = (JSON.parse(text) as string[]).map(item);
+    }
+    contextItems.forEach((id, i) => {
+      const [postings, neighbours, sessions] = perItem[i]!;
+      const n = item(id);
+      this.neighbourMaps.set(n, new Map(Object.entries(neighbours).map(([to, w]) => [item(to), Number(w)])));
+      const live: number[] = [];
+      // Stored newest first; the reader walks oldest first.
+      for (let j = postings.length - 1; j >= 0; j--) {
+        const r = this.records.lookup(postings[j]!);
+        if (r !== undefined && this.sequences[r]) live.push(r);
+      }
+      this.postings.set(n, live);
+      this.sessionCounts.set(n, Number(sessions ?? 0));
+    });
+    this.view = context && {
+      seq: context.seq,
+      startTime: context.startTime,
+      lastTime: context.lastTime,
+      events: context.events,
+      dwellMs: context.dwellMs,
+      maxScroll: context.maxScroll,
+      priceMin: context.priceMin ?? undefined,
+      priceMax: context.priceMax ?? undefined,
+      recentItems: context.recentItems.map(item),
+      cart: context.cart.map(item),
+      interests: context.interests.map(([category, weight]) => ({ category: this.categories.intern(category), weight })),
+      indexRecord: context.record === undefined ? undefined : this.records.intern(context.record),
+      ignored: new Map((context.ignored ?? []).map(([id, times]) => [item(id), times])),
+    };
+    this.profile = profile && { affinity: new Map(profile.affinity.map(([c, w]) => [this.categories.intern(c), w])), time: profile.time, purchases: profile.purchases.map(item) };
+    const sequences = this.sequences;
+    const postingsOf = this.postings;
+    const counts = this.sessionCounts;
+    this.index = {
+      opened,
+      oldestLive: 0,
+      sessionsWith: (i: number) => postingsOf.get(i) ?? [],
+      length: (id: number) => sequences[id]?.length ?? 0,
+      itemAt: (id: number, j: number) => sequences[id]![j]!,
+      sessionCount: (i: number) => counts.get(i) ?? 0,
+    };
+  }
+
+  session(query: ContextQuery): SessionView | undefined {
+    return query.sessionId === this.query.sessionId && query.userId === this.query.userId ? this.view : undefined;
+  }
+
+  userProfile(userId: string): UserProfile | undefined {
+    return userId === this.query.userId ? this.profile : undefined;
+  }
+
+  neighbours(item: number): ReadonlyMap<number, number> | undefined {
+    return this.neighbourMaps.get(item);
+  }
+
+  /**
+   * Not prefetched yet (the candidates are known only once the request runs): exploration on
+   * this store samples every candidate from the same uniform prior.
+   */
+  engagement(): Engagement {
+    return NO_ENGAGEMENT;
+  }
+
+  sessionIndex(): SessionIndexReader {
+    return this.index;
+  }
+
+  trending(limit: number): number[] {
+    return this.trendingItems.slice(0, limit);
+  }
+
+  popular(limit: number): number[] {
+    return this.popularItems.slice(0, limit);
+  }
+
+  itemId(item: number): string {
+    return this.items.name(item);
+  }
+
+  itemIndex(itemId: string): number | undefined {
+    return this.items.lookup(itemId);
+  }
+
+  categoryName(category: number): string {
+    return this.categories.name(category);
+  }
+}
