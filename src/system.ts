@@ -6,6 +6,7 @@
  */
 import { join } from 'node:path';
 import { Catalog } from './catalog/catalog.ts';
+import { RedisCatalogBacking } from './catalog/redis-catalog.ts';
 import type { Config } from './config/config.ts';
 import type { FeatureStore } from './features/feature-store.ts';
 import { MemoryFeatureStore } from './features/memory/memory-store.ts';
@@ -63,7 +64,7 @@ export function recommenderFrom(config: Config): Recommender {
 /** Opens the embedded system; the processor is created but not started (see System.processor.start). */
 export function openEmbeddedSystem(config: Config): System {
   const log = new LmdbEventLog({ dir: join(config.dataDir, 'log'), partitions: config.partitions, noSync: !config.syncWrites });
-  const catalog = new Catalog(join(config.dataDir, 'catalog'));
+  const catalog = Catalog.embedded(join(config.dataDir, 'catalog'));
   const store = new MemoryFeatureStore({
     dir: join(config.dataDir, 'state'),
     stream: streamConfig(config),
@@ -89,7 +90,8 @@ export async function openSystem(config: Config, roles: readonly Role[] = ALL_RO
   const consumes = roles.includes('processor');
   // One consumer group per role: processors split the partitions among themselves.
   const log = await openLog(config, consumes ? 'processor' : roles.join('-'));
-  const catalog = new Catalog(join(config.dataDir, 'catalog'));
+  // Separate processes share one catalog in Redis: an upsert to any server reaches every process.
+  const catalog = config.featureStore === 'embedded' ? Catalog.embedded(join(config.dataDir, 'catalog')) : await Catalog.open(new RedisCatalogBacking(config.featureStore));
   const store: FeatureStore =
     config.featureStore === 'embedded'
       ? new MemoryFeatureStore({ dir: join(config.dataDir, 'state'), stream: streamConfig(config), categoryOf: catalog.categoryOf, checkpointIntervalMs: config.checkpointIntervalSeconds * 1000 })

@@ -1,7 +1,8 @@
 /**
  * The catalog: items the shop sells (title, category, price, availability, attributes).
  * Recommendations use it for rules (availability) and display; the stream uses it to know an
- * item's category. Stored durably in LMDB in DATA_DIR and mirrored in memory for reads.
+ * item's category. Mirrored in memory for reads; stored in LMDB in DATA_DIR, or in Redis when the
+ * roles run as separate processes.
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
@@ -30,17 +31,70 @@ const upsertCheck = TypeCompiler.Compile(CatalogUpsertSchema);
 
 export class CatalogValidationError extends Error {}
 
+/**
+ * Where the catalog persists: LMDB in DATA_DIR for one process (below), Redis where servers and
+ * processors run apart (redis-catalog.ts), so that one upsert reaches every process.
+ */
+export interface CatalogBacking {
+  load(): Promise<CatalogItem[]>;
+  /** Durable when the promise resolves. */
+  save(items: CatalogItem[]): Promise<void>;
+  /** Calls `onItems` with items other processes stored. */
+  watch(onItems: (items: CatalogItem[]) => void): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The embedded backing: one LMDB database; nothing to watch, this process is the only writer. */
+export class LmdbCatalogBacking implements CatalogBacking {
+  private readonly db: RootDatabase<CatalogItem, string>;
+
+  constructor(dir: string) {
+    mkdirSync(dir, { recursive: true });
+    this.db = open<CatalogItem, string>({ path: join(dir, 'catalog.lmdb') });
+  }
+
+  async load(): Promise<CatalogItem[]> {
+    return this.loadNow();
+  }
+
+  /** LMDB reads are synchronous: the embedded system opens without waiting. */
+  loadNow(): CatalogItem[] {
+    return [...this.db.getRange()].map(({ value }) => value);
+  }
+
+  async save(items: CatalogItem[]): Promise<void> {
+    for (const item of items) void this.db.put(item.id, item);
+    await this.db.flushed;
+  }
+
+  async watch(): Promise<void> {}
+
+  async close(): Promise<void> {
+    await this.db.close();
+  }
+}
+
 export class Catalog {
   private readonly items = new Map<string, CatalogItem>();
-  private readonly db: RootDatabase<CatalogItem, string> | undefined;
 
-  /** dir undefined: in memory only (evaluation). */
-  constructor(dir?: string) {
-    if (dir) {
-      mkdirSync(dir, { recursive: true });
-      this.db = open<CatalogItem, string>({ path: join(dir, 'catalog.lmdb') });
-      for (const { key, value } of this.db.getRange()) this.items.set(key, value);
-    }
+  /** backing undefined: in memory only (evaluation, tests). Use Catalog.open to load a backing. */
+  constructor(private readonly backing?: CatalogBacking) {}
+
+  /** The catalog of `backing`, loaded and following other processes' upserts. */
+  static async open(backing: CatalogBacking): Promise<Catalog> {
+    const catalog = new Catalog(backing);
+    // Watch first, then load: an upsert landing in between is heard, never missed.
+    await backing.watch((items) => catalog.remember(items));
+    catalog.remember(await backing.load());
+    return catalog;
+  }
+
+  /** The embedded catalog in `dir`, loaded at once. */
+  static embedded(dir: string): Catalog {
+    const backing = new LmdbCatalogBacking(dir);
+    const catalog = new Catalog(backing);
+    catalog.remember(backing.loadNow());
+    return catalog;
   }
 
   get size(): number {
@@ -63,15 +117,16 @@ export class Catalog {
       const e = upsertCheck.Errors(body).First();
       throw new CatalogValidationError(e ? `${e.path || '/'}: ${e.message}` : 'body must be {"items": [...]}');
     }
-    for (const item of body.items) {
-      this.items.set(item.id, item);
-      void this.db?.put(item.id, item);
-    }
-    await this.db?.flushed;
+    this.remember(body.items);
+    await this.backing?.save(body.items);
     return body.items.length;
   }
 
   async close(): Promise<void> {
-    await this.db?.close();
+    await this.backing?.close();
+  }
+
+  private remember(items: Iterable<CatalogItem>): void {
+    for (const item of items) this.items.set(item.id, item);
   }
 }
