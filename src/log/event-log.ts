@@ -5,6 +5,7 @@
 
 /** events: accepted events, keyed by partition key; invalid: rejected payloads with reasons; late: events past the watermark. */
 export type TopicName = 'events' | 'invalid' | 'late';
+export const TOPICS: readonly TopicName[] = ['events', 'invalid', 'late'];
 
 export interface LogRecord<T> {
   /** Partition key: the user id when known, else the device (anonymous) id. */

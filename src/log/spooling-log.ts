@@ -14,9 +14,8 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LmdbEventLog } from './embedded/lmdb-log.ts';
-import type { ConsumeOptions, EventLog, LogConsumer, LogEntry, LogPosition, LogRecord, Positions, TopicName } from './event-log.ts';
+import { TOPICS, type ConsumeOptions, type EventLog, type LogConsumer, type LogEntry, type LogPosition, type LogRecord, type Positions, type TopicName } from './event-log.ts';
 
-const TOPICS: TopicName[] = ['events', 'invalid', 'late'];
 const DRAIN_CHUNK = 500;
 const RETRY_MS = 500;
 const IDLE_PASS_MS = 5;

@@ -9,6 +9,7 @@ import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { TOPICS } from '../../src/log/event-log.ts';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -17,7 +18,6 @@ const MOCK_SOURCE = join(ROOT, 'test', 'support', 'mock-kafka.c');
 const BUILD_DIR = join(ROOT, '.test-build');
 const MOCK_BINARY = join(BUILD_DIR, 'mock-kafka');
 
-export const TOPICS = ['events', 'invalid', 'late'];
 
 /** Why the distributed tests cannot run here, or undefined when they can. */
 export async function distributedUnavailable(): Promise<string | undefined> {

@@ -11,6 +11,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   partitionFor,
+  TOPICS,
   type ConsumeOptions,
   type EventLog,
   type LogConsumer,
@@ -21,7 +22,6 @@ import {
   type TopicName,
 } from '../event-log.ts';
 
-const TOPICS: TopicName[] = ['events', 'invalid', 'late'];
 type Key = [number, number];
 
 export interface LmdbLogOptions {

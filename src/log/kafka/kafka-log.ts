@@ -13,6 +13,7 @@
 import type * as RdKafka from '@confluentinc/kafka-javascript';
 import {
   partitionFor,
+  TOPICS,
   type ConsumeOptions,
   type EventLog,
   type LogConsumer,
@@ -24,7 +25,6 @@ import {
 } from '../event-log.ts';
 import { loadKafkaClient, type KafkaClient } from './client.ts';
 
-const TOPICS: TopicName[] = ['events', 'invalid', 'late'];
 const ERR_ASSIGN_PARTITIONS = -175;
 const QUERY_TIMEOUT_MS = 5000;
 const POLL_TIMEOUT_MS = 100;
