@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { TOPICS } from '../../src/log/event-log.ts';
+import { loadKafkaClient } from '../../src/log/kafka/client.ts';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -22,7 +23,7 @@ const MOCK_BINARY = join(BUILD_DIR, 'mock-kafka');
 /** Why the distributed tests cannot run here, or undefined when they can. */
 export async function distributedUnavailable(): Promise<string | undefined> {
   try {
-    await import('@confluentinc/kafka-javascript');
+    await loadKafkaClient();
   } catch {
     return 'the optional Kafka client @confluentinc/kafka-javascript is not installed (README: "Kafka and Redis")';
   }

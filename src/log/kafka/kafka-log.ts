@@ -10,7 +10,6 @@
  *   adapter still commits what it delivered, for lag monitoring only.
  * - read: a group-less reader assigned to one partition (invalid tail, state catch-up).
  */
-import type * as RdKafka from '@confluentinc/kafka-javascript';
 import {
   partitionFor,
   TOPICS,
@@ -23,7 +22,7 @@ import {
   type Positions,
   type TopicName,
 } from '../event-log.ts';
-import { loadKafkaClient, type KafkaClient } from './client.ts';
+import { loadKafkaClient, type KafkaClient, type KafkaConsumer, type KafkaMessage, type KafkaMetadata, type KafkaProducer, type RebalanceCallback, type WatermarkOffsets } from './client.ts';
 
 const ERR_ASSIGN_PARTITIONS = -175;
 const QUERY_TIMEOUT_MS = 5000;
@@ -62,7 +61,7 @@ export class KafkaEventLog implements EventLog {
 
   private constructor(
     private readonly kafka: KafkaClient,
-    private readonly producer: RdKafka.Producer,
+    private readonly producer: KafkaProducer,
     private readonly options: KafkaLogOptions,
   ) {
     this.partitions = options.partitions;
@@ -108,7 +107,7 @@ export class KafkaEventLog implements EventLog {
   }
 
   private async checkTopics(): Promise<void> {
-    const metadata = await new Promise<RdKafka.Metadata>((resolve, reject) =>
+    const metadata = await new Promise<KafkaMetadata>((resolve, reject) =>
       this.producer.getMetadata({ allTopics: true, timeout: QUERY_TIMEOUT_MS }, (error, data) => (error ? reject(new Error(`kafka metadata: ${error.message}`)) : resolve(data))),
     );
     for (const topic of TOPICS) {
@@ -170,7 +169,7 @@ export class KafkaEventLog implements EventLog {
     return Promise.all(Array.from({ length: this.partitions }, async (_, p) => (await this.watermarks(topic, p)).highOffset));
   }
 
-  private watermarks(topic: TopicName, partition: number): Promise<RdKafka.WatermarkOffsets> {
+  private watermarks(topic: TopicName, partition: number): Promise<WatermarkOffsets> {
     return new Promise((resolve, reject) =>
       this.producer.queryWatermarkOffsets(topic, partition, QUERY_TIMEOUT_MS, (error, offsets) => (error ? reject(new Error(`kafka offsets of ${topic}[${partition}]: ${error.message}`)) : resolve(offsets))),
     );
@@ -181,11 +180,11 @@ export class KafkaEventLog implements EventLog {
     /** Next offset to deliver per assigned partition. */
     const cursors = new Map<number, number>();
     let stopped = false;
-    let consumer: RdKafka.KafkaConsumer | undefined;
+    let consumer: KafkaConsumer | undefined;
     let assigned!: () => void;
     const ready = new Promise<void>((resolve) => (assigned = resolve));
 
-    const onRebalance = function (this: RdKafka.KafkaConsumer, error: RdKafka.LibrdKafkaError | undefined, assignment: RdKafka.TopicPartition[]): void {
+    const onRebalance: RebalanceCallback = function (error, assignment) {
       if (error?.code === ERR_ASSIGN_PARTITIONS) {
         cursors.clear();
         for (const tp of assignment) cursors.set(tp.partition, options.from(tp.partition));
@@ -245,7 +244,7 @@ export class KafkaEventLog implements EventLog {
     return handle;
   }
 
-  private async newConsumer(groupId: string, inGroup: boolean, rebalance?: (this: RdKafka.KafkaConsumer, error: RdKafka.LibrdKafkaError | undefined, assignment: RdKafka.TopicPartition[]) => void): Promise<RdKafka.KafkaConsumer> {
+  private async newConsumer(groupId: string, inGroup: boolean, rebalance?: RebalanceCallback): Promise<KafkaConsumer> {
     const consumer = new this.kafka.KafkaConsumer(
       {
         'bootstrap.servers': this.options.brokers,
@@ -281,18 +280,18 @@ export class KafkaEventLog implements EventLog {
   }
 }
 
-function toEntry<T>(message: RdKafka.Message): LogEntry<T> {
+function toEntry<T>(message: KafkaMessage): LogEntry<T> {
   return { partition: message.partition, offset: message.offset, value: JSON.parse(message.value!.toString()) as T };
 }
 
-function poll(consumer: RdKafka.KafkaConsumer, max: number): Promise<RdKafka.Message[]> {
+function poll(consumer: KafkaConsumer, max: number): Promise<KafkaMessage[]> {
   return new Promise((resolve, reject) => consumer.consume(max, (error, messages) => (error ? reject(new Error(`kafka consume: ${error.message}`)) : resolve(messages))));
 }
 
-function connect(client: RdKafka.Producer | RdKafka.KafkaConsumer): Promise<void> {
+function connect(client: KafkaProducer | KafkaConsumer): Promise<void> {
   return new Promise((resolve, reject) => client.connect({ timeout: QUERY_TIMEOUT_MS }, (error) => (error ? reject(new Error(`kafka connect: ${error.message}`)) : resolve())));
 }
 
-function disconnect(client: RdKafka.Producer | RdKafka.KafkaConsumer): Promise<void> {
+function disconnect(client: KafkaProducer | KafkaConsumer): Promise<void> {
   return new Promise((resolve) => (client.isConnected() ? client.disconnect(() => resolve()) : resolve()));
 }
