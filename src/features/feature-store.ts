@@ -50,6 +50,9 @@ export interface Engagement {
   clicks: number;
 }
 
+/** An item never shown or clicked. */
+export const NO_ENGAGEMENT: Engagement = { impressions: 0, clicks: 0 };
+
 export type SessionIndexReader = Pick<SessionIndex, 'opened' | 'oldestLive' | 'sessionsWith' | 'length' | 'itemAt' | 'sessionCount'>;
 
 export interface FeatureStoreStats {

@@ -10,11 +10,9 @@ import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import type { LoggedEvent } from '../../events/logged.ts';
 import type { LogEntry, Positions } from '../../log/event-log.ts';
-import type { ApplyReport, Engagement, FeatureReader, FeatureStore, FeatureStoreStats } from '../feature-store.ts';
+import { NO_ENGAGEMENT, type ApplyReport, type Engagement, type FeatureReader, type FeatureStore, type FeatureStoreStats } from '../feature-store.ts';
 import { FeatureState, type CategoryOf, type ContextQuery, type FeatureStateSnapshot, type StreamConfig } from './feature-state.ts';
 import { METRIC, type ItemCounts } from './item-stats.ts';
-
-const NO_ENGAGEMENT: Engagement = { impressions: 0, clicks: 0 };
 
 const FORMAT = 'sessionwise-checkpoint-1';
 const TOP_LIST_SIZE = 500;

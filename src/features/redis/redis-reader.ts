@@ -9,7 +9,7 @@ import { Dictionary } from '../memory/dictionary.ts';
 import type { ContextQuery } from '../memory/feature-state.ts';
 import type { SessionView } from '../memory/session-table.ts';
 import type { UserProfile } from '../memory/user-profiles.ts';
-import type { Engagement, FeatureReader, SessionIndexReader } from '../feature-store.ts';
+import { NO_ENGAGEMENT, type Engagement, type FeatureReader, type SessionIndexReader } from '../feature-store.ts';
 import { ITEM_BUCKETS, keys } from './keys.ts';
 
 /** Most recent sessions read per context item, and in all (the memory reader samples 500 an item in process). */
@@ -18,20 +18,11 @@ const RECENT_SESSIONS = 500;
 const TOP_LIST_SIZE = 500;
 const PER_BUCKET = 64;
 const TOP_LIST_TTL_MS = 1000;
-const NO_ENGAGEMENT: Engagement = { impressions: 0, clicks: 0 };
 const PANE_MS = 5 * 60_000;
 const PANES = 12;
 
 /** A session context as stored: the SessionView with external ids. */
-export interface StoredContext {
-  seq: number;
-  startTime: number;
-  lastTime: number;
-  events: number;
-  dwellMs: number;
-  maxScroll: number;
-  priceMin: number | undefined;
-  priceMax: number | undefined;
+export type StoredContext = Omit<SessionView, 'recentItems' | 'cart' | 'interests' | 'indexRecord' | 'ignored'> & {
   recentItems: string[];
   cart: string[];
   interests: Array<[string, number]>;
@@ -39,7 +30,7 @@ export interface StoredContext {
   record: string | undefined;
   /** Items shown and not touched since, with times seen (absent in contexts stored before feedback). */
   ignored?: Array<[string, number]>;
-}
+};
 
 export interface StoredProfile {
   affinity: Array<[string, number]>;

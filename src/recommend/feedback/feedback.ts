@@ -10,7 +10,7 @@
  *   and skipped everywhere fade; what earns clicks comes back. The slots are spread through the
  *   list, so truncation after the rules keeps them.
  */
-import type { FeatureReader } from '../../features/feature-store.ts';
+import { NO_ENGAGEMENT, type FeatureReader } from '../../features/feature-store.ts';
 import type { Recommendation, RecommendationRequest, Recommender } from '../recommender.ts';
 import { sampleBeta } from './thompson.ts';
 
@@ -77,7 +77,7 @@ export class FeedbackRecommender implements Recommender {
   private thompson(pool: Recommendation[], n: number, features: FeatureReader): Recommendation[] {
     const draws = pool.map((candidate) => {
       const item = features.itemIndex(candidate.itemId);
-      const { impressions, clicks } = item === undefined ? { impressions: 0, clicks: 0 } : features.engagement(item);
+      const { impressions, clicks } = item === undefined ? NO_ENGAGEMENT : features.engagement(item);
       const hits = Math.min(clicks, impressions);
       return { candidate, draw: sampleBeta(1 + hits, 1 + impressions - hits, this.options.random) };
     });
