@@ -11,7 +11,7 @@
  *          Node's HTTP stack and Fastify give on their own, to judge the recommendation p99 by.
  */
 import http from 'node:http';
-import { datasetFiles, getJson, info, parseOptions, pacedLoad, round, runAutocannon, spawnNode, type ChildServer, type OptionSpec, type Result } from './support.ts';
+import { datasetFiles, getJson, info, parseOptions, pacedLoad, round, runAutocannon, serverNodeFlags, spawnNode, type ChildServer, type OptionSpec, type Result } from './support.ts';
 
 export const options = {
   duration: { default: 15, help: 'seconds of each measured phase' },
@@ -34,7 +34,7 @@ interface ServerInfo {
 async function startServer(train: string, test: string, recommender: string, env: NodeJS.ProcessEnv): Promise<{ server: ChildServer; info: ServerInfo }> {
   let resolveInfo: (value: ServerInfo) => void = () => undefined;
   const ready = new Promise<ServerInfo>((r) => (resolveInfo = r));
-  const server = spawnNode(['--expose-gc', '--import', 'tsx', 'bench/recommend-server.ts', train, test, recommender], {
+  const server = spawnNode([...serverNodeFlags(), '--expose-gc', '--import', 'tsx', 'bench/recommend-server.ts', train, test, recommender], {
     core: 0,
     env,
     onLine: (line) => (line.startsWith('{') ? resolveInfo(JSON.parse(line) as ServerInfo) : process.stderr.write(`[server] ${line}\n`)),

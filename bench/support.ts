@@ -171,6 +171,11 @@ export interface SpawnOptions {
 }
 
 /** Starts `node <args>` (pinned to a core when asked) in the repository root. */
+/** BENCH_SERVER_NODE_FLAGS adds node flags to a benchmark's server, e.g. "--cpu-prof --cpu-prof-dir=prof" to profile it. */
+export function serverNodeFlags(): string[] {
+  return (process.env.BENCH_SERVER_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+}
+
 export function spawnNode(args: string[], options: SpawnOptions = {}): ChildServer {
   installExitHook();
   const { command, args: argv } = pinnedNode(options.core, args);
@@ -222,9 +227,7 @@ export async function waitUntil(what: string, check: () => Promise<boolean>, tim
 export async function startCliServer(options: { core: number; env?: NodeJS.ProcessEnv }): Promise<{ url: string; dataDir: string; server: ChildServer; stop(): Promise<void> }> {
   const port = await freePort();
   const dataDir = tempDir('server');
-  // BENCH_SERVER_NODE_FLAGS adds node flags to the server, e.g. "--cpu-prof --cpu-prof-dir=prof" to profile it.
-  const flags = (process.env.BENCH_SERVER_NODE_FLAGS ?? '').split(' ').filter(Boolean);
-  const server = spawnNode([...flags, '--import', 'tsx', 'src/cli/main.ts', 'start', '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir], {
+  const server = spawnNode([...serverNodeFlags(), '--import', 'tsx', 'src/cli/main.ts', 'start', '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir], {
     core: options.core,
     // The demo shop would seed its synthetic history and catalog; only the rerank benchmark wants it.
     env: { LOG_LEVEL: 'silent', DEMO: 'false', ...options.env },

@@ -17,26 +17,20 @@ export class CovisitRecommender implements Recommender {
     const session = features.session(request);
     const recent = session?.recentItems.slice(0, RECENT) ?? [];
     const inCart = new Set(session?.cart ?? []);
-    // The recent item that contributed most to each candidate, for the reason.
-    const because = new Map<number, { item: number; add: number }>();
-    recent.forEach((item, position) => {
-      const neighbours = features.neighbours(item);
-      if (!neighbours) return;
+    const totals = recent.map((item) => {
       let total = 0;
-      neighbours.forEach((w) => (total += w));
+      features.neighbours(item)?.forEach((w) => (total += w));
+      return total;
+    });
+    recent.forEach((item, position) => {
       const recency = 1 / (1 + position);
-      neighbours.forEach((w, other) => {
-        const add = (recency * w) / total;
-        this.board.add(other, add);
-        const best = because.get(other);
-        if (!best || add > best.add) because.set(other, { item, add });
-      });
+      features.neighbours(item)?.forEach((w, other) => this.board.add(other, (recency * w) / totals[position]!));
     });
     const ranked = this.board.takeTop(request.k, (item) => !inCart.has(item) && allowed(features.itemId(item)));
     const out: Recommendation[] = ranked.map(([item, score]) => ({
       itemId: features.itemId(item),
       score,
-      reason: `viewed together with ${features.itemId(because.get(item)!.item)}`,
+      reason: `viewed together with ${features.itemId(strongestSource(item, recent, totals, features))}`,
     }));
     const taken = new Set(ranked.map(([item]) => item));
     const skip = (item: number) => taken.has(item) || inCart.has(item);
@@ -44,6 +38,17 @@ export class CovisitRecommender implements Recommender {
     fill(out, features.popular(request.k * 2 + RECENT), 'popular', request.k, features, allowed, skip, taken);
     return out;
   }
+}
+
+/** The recent item that added most to a candidate's score (found for the k shown, not for every candidate). */
+function strongestSource(item: number, recent: readonly number[], totals: readonly number[], features: FeatureReader): number {
+  let best = recent[0]!;
+  let bestAdd = 0;
+  recent.forEach((source, position) => {
+    const add = (features.neighbours(source)?.get(item) ?? 0) / (totals[position]! * (1 + position));
+    if (add > bestAdd) [best, bestAdd] = [source, add];
+  });
+  return best;
 }
 
 function fill(

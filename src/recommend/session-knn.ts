@@ -15,6 +15,7 @@
  * candidates carry their signals as features, which the learned ranker (ranker/) re-scores.
  */
 import type { FeatureReader, Neighbours } from '../features/feature-store.ts';
+import { MAX_SEQUENCE } from '../features/memory/session-index.ts';
 import type { SessionView } from '../features/memory/session-table.ts';
 import type { Recommendation, RecommendationRequest, Recommender } from './recommender.ts';
 import { ScoreBoard } from './top-k.ts';
@@ -63,8 +64,20 @@ export const CANDIDATE_FEATURES = [
   'covisitedWithSession',
 ] as const;
 export const FEATURE_COUNT = CANDIDATE_FEATURES.length;
-/** Column of each feature in a candidate row. */
-export const FEATURE = Object.fromEntries(CANDIDATE_FEATURES.map((name, i) => [name, i])) as { [K in (typeof CANDIDATE_FEATURES)[number]]: number };
+// Column of each feature in a candidate row (plain numbers: a row writes every one).
+const F_BLENDED = CANDIDATE_FEATURES.indexOf('blended');
+const F_KNN = CANDIDATE_FEATURES.indexOf('knn');
+const F_REVISIT = CANDIDATE_FEATURES.indexOf('revisit');
+const F_IS_LAST = CANDIDATE_FEATURES.indexOf('isLast');
+const F_OCCURRENCES = CANDIDATE_FEATURES.indexOf('occurrences');
+const F_NEXT_OF_LAST = CANDIDATE_FEATURES.indexOf('nextOfLast');
+const F_NEXT_OF_SECOND_LAST = CANDIDATE_FEATURES.indexOf('nextOfSecondLast');
+const F_POPULARITY = CANDIDATE_FEATURES.indexOf('popularity');
+const F_NEIGHBOUR_SHARE = CANDIDATE_FEATURES.indexOf('neighbourShare');
+const F_SESSION_LENGTH = CANDIDATE_FEATURES.indexOf('sessionLength');
+const F_LAST_SEEN = CANDIDATE_FEATURES.indexOf('lastSeen');
+const F_RECENT_SHARE = CANDIDATE_FEATURES.indexOf('recentShare');
+const F_COVISITED_WITH_SESSION = CANDIDATE_FEATURES.indexOf('covisitedWithSession');
 
 export interface CandidateSet {
   session: SessionView | undefined;
@@ -79,9 +92,16 @@ export class SessionKnn {
   private readonly knn = new ScoreBoard();
   private readonly blended = new ScoreBoard();
   private readonly neighbourHits = new ScoreBoard();
+  /** Position weight of each session item during a request (0 elsewhere), indexed by item. */
   private marks = new Float64Array(1024);
+  /** 1 / (1 + d)^distanceDecay for every distance within a session. */
+  private readonly distanceWeights: Float64Array;
+  /** The neighbour sessions' ids, items (MAX_SEQUENCE each) and lengths, copied out of the index. */
+  private neighbourScratch = { neighbourIds: new Int32Array(0), sequences: new Int32Array(0), lengths: new Int32Array(0) };
 
-  constructor(readonly params: SessionKnnParams = DEFAULT_KNN_PARAMS) {}
+  constructor(readonly params: SessionKnnParams = DEFAULT_KNN_PARAMS) {
+    this.distanceWeights = Float64Array.from({ length: MAX_SEQUENCE }, (_, d) => 1 / Math.pow(1 + d, params.distanceDecay));
+  }
 
   /** The best `limit` candidates by blended score that `allowed` lets through and the cart does not hold, with their features. */
   candidates(request: RecommendationRequest, features: FeatureReader, limit: number, allowed: (itemId: string) => boolean): CandidateSet {
@@ -93,20 +113,23 @@ export class SessionKnn {
     const totalSessions = Math.max(2, index.opened);
     const idf = (item: number) => Math.max(1e-3, Math.log(totalSessions / (1 + index.sessionCount(item))));
 
-    // 1. Position weight of each distinct session item (most recent occurrence wins), and counts.
-    const weights = new Map<number, number>();
-    const occurrences = new Map<number, number>();
-    recent.forEach((item, i) => {
-      if (!weights.has(item)) weights.set(item, 1 / Math.pow(i + 1, p.positionDecay));
-      occurrences.set(item, (occurrences.get(item) ?? 0) + 1);
-    });
-    this.ensureMarks(weights);
-    for (const [item, w] of weights) this.marks[item] = w;
+    // 1. Position weight of each distinct session item (most recent occurrence wins).
+    const sessionItems: number[] = [];
+    const sessionWeights: number[] = [];
+    for (let i = 0; i < recent.length; i++) {
+      const item = recent[i]!;
+      if (sessionItems.includes(item)) continue;
+      sessionItems.push(item);
+      sessionWeights.push(1 / Math.pow(i + 1, p.positionDecay));
+    }
+    this.ensureMarks(sessionItems);
+    for (let s = 0; s < sessionItems.length; s++) this.marks[sessionItems[s]!] = sessionWeights[s]!;
 
     // 2. Neighbour sessions by weighted overlap.
     const oldestLive = index.oldestLive;
-    for (const [item, w] of weights) {
-      const add = p.idfWeight === 0 ? w : w * power(idf(item), p.idfWeight);
+    for (let s = 0; s < sessionItems.length; s++) {
+      const item = sessionItems[s]!;
+      const add = sessionWeights[s]! * power(idf(item), p.idfWeight);
       const sessions = index.sessionsWith(item);
       const stop = Math.max(0, sessions.length - p.sampleSize);
       for (let i = sessions.length - 1; i >= stop; i--) {
@@ -117,76 +140,94 @@ export class SessionKnn {
     }
     const neighbours = this.similarity.takeTop(p.neighbours, () => true);
 
-    // 3. Score the neighbours' items by similarity and distance from the last shared click.
-    let maxKnn = 0;
-    for (const [id, sim] of neighbours) {
-      const length = index.length(id);
+    // 3. Score the neighbours' items by similarity and distance from the last shared click; the
+    //    IDF factor is the item's own, so it multiplies each item's sum once at the end.
+    const { neighbourIds, sequences, lengths } = this.scratch(neighbours.length);
+    for (let n = 0; n < neighbours.length; n++) neighbourIds[n] = neighbours[n]![0];
+    index.copySessions(neighbourIds, neighbours.length, sequences, lengths);
+    for (let n = 0; n < neighbours.length; n++) {
+      const sim = neighbours[n]![1];
+      const length = lengths[n]!;
+      const at = n * MAX_SEQUENCE;
       let lastShared = -1;
-      for (let j = length - 1; j >= 0; j--) {
-        if (this.mark(index.itemAt(id, j)) > 0) {
-          lastShared = j;
-          break;
-        }
-      }
+      for (let j = length - 1; j >= 0 && lastShared < 0; j--) if (this.mark(sequences[at + j]!) > 0) lastShared = j;
       for (let j = 0; j < length; j++) {
-        const item = index.itemAt(id, j);
-        const distance = lastShared < 0 ? 0 : Math.abs(j - lastShared);
-        let add = sim / Math.pow(1 + distance, p.distanceDecay);
-        if (p.idfScore !== 0) add *= power(idf(item), p.idfScore);
-        const total = this.knn.add(item, add) + add;
-        if (total > maxKnn) maxKnn = total;
+        const item = sequences[at + j]!;
+        this.knn.add(item, sim * this.distanceWeights[lastShared < 0 ? 0 : Math.abs(j - lastShared)]!);
         this.neighbourHits.add(item, 1);
       }
+    }
+    const knn = this.knn;
+    let maxKnn = 0;
+    for (let t = 0; t < knn.size; t++) {
+      const score = p.idfScore === 0 ? knn.scoreAt(t) : knn.scaleAt(t, power(idf(knn.itemAt(t)), p.idfScore));
+      if (score > maxKnn) maxKnn = score;
     }
 
     // 4. Blend in what follows the last item, and re-visits.
     const knnScale = maxKnn > 0 ? 1 / maxKnn : 0;
-    this.knn.forEach((item, score) => this.blended.add(item, score * knnScale));
-    const nextOfLast = scaled(recent.length > 0 ? features.neighbours(recent[0]!) : undefined);
-    const nextOfSecondLast = scaled(recent.length > 1 ? features.neighbours(recent[1]!) : undefined);
-    if (p.sequentialWeight > 0) nextOfLast.weights?.forEach((w, item) => this.blended.add(item, p.sequentialWeight * w * nextOfLast.scale));
-    if (p.revisitWeight > 0) for (const [item, w] of weights) this.blended.add(item, p.revisitWeight * w);
-    for (const item of weights.keys()) this.marks[item] = 0;
+    for (let t = 0; t < knn.size; t++) this.blended.add(knn.itemAt(t), knn.scoreAt(t) * knnScale);
+    const nextOfLast = recent.length > 0 ? features.neighbours(recent[0]!) : undefined;
+    const nextOfSecondLast = recent.length > 1 ? features.neighbours(recent[1]!) : undefined;
+    const lastScale = scaleOf(nextOfLast);
+    const secondLastScale = scaleOf(nextOfSecondLast);
+    if (p.sequentialWeight > 0) nextOfLast?.forEach((w, item) => this.blended.add(item, p.sequentialWeight * w * lastScale));
+    if (p.revisitWeight > 0) for (let s = 0; s < sessionItems.length; s++) this.blended.add(sessionItems[s]!, p.revisitWeight * sessionWeights[s]!);
 
-    const inCart = new Set(session?.cart ?? []);
-    const top = this.blended.takeTop(limit, (item) => !inCart.has(item) && allowed(features.itemId(item)));
+    const cart = session?.cart ?? [];
+    const top = this.blended.takeTop(limit, (item) => !cart.includes(item) && allowed(features.itemId(item)));
+
+    // 5. Each candidate's signals, the ranker's inputs.
     const rows = new Float64Array(top.length * FEATURE_COUNT);
     const logTotal = Math.log1p(totalSessions);
     const opened = index.opened;
-    const sessionCovisits = [...weights].map(([item, weight]) => ({ weight, of: scaled(features.neighbours(item)).of }));
+    const sessionCovisits = sessionItems.map((item) => features.neighbours(item));
+    const sessionCovisitScales = sessionCovisits.map(scaleOf);
     // "Recently": the newest 1% of all sessions seen, so the window scales with the shop.
     const recentWindow = Math.max(100, Math.floor(opened / 100));
-    top.forEach(([item, blended], r) => {
+    const neighbourCount = Math.max(1, neighbours.length);
+    for (let r = 0; r < top.length; r++) {
+      const [item, blended] = top[r]!;
       const f = r * FEATURE_COUNT;
-      rows[f + FEATURE.blended] = blended;
-      rows[f + FEATURE.knn] = this.knn.get(item) * knnScale;
-      rows[f + FEATURE.revisit] = weights.get(item) ?? 0;
-      rows[f + FEATURE.isLast] = recent[0] === item ? 1 : 0;
-      rows[f + FEATURE.occurrences] = occurrences.get(item) ?? 0;
-      rows[f + FEATURE.nextOfLast] = nextOfLast.of(item);
-      rows[f + FEATURE.nextOfSecondLast] = nextOfSecondLast.of(item);
-      rows[f + FEATURE.popularity] = Math.log1p(index.sessionCount(item)) / logTotal;
-      rows[f + FEATURE.neighbourShare] = this.neighbourHits.get(item) / Math.max(1, neighbours.length);
-      rows[f + FEATURE.sessionLength] = recent.length;
+      let occurrences = 0;
+      for (let i = 0; i < recent.length; i++) if (recent[i] === item) occurrences++;
       let covisited = 0;
-      for (const { of, weight } of sessionCovisits) covisited += weight * of(item);
-      rows[f + FEATURE.covisitedWithSession] = covisited;
+      for (let s = 0; s < sessionCovisits.length; s++) covisited += sessionWeights[s]! * weightOf(sessionCovisits[s], item) * sessionCovisitScales[s]!;
       const postings = index.sessionsWith(item);
-      rows[f + FEATURE.lastSeen] = postings.length === 0 ? 1 : Math.log1p(opened - postings[postings.length - 1]!) / logTotal;
-      rows[f + FEATURE.recentShare] = sessionsSince(postings, opened - recentWindow) / recentWindow;
-    });
+      rows[f + F_BLENDED] = blended;
+      rows[f + F_KNN] = this.knn.get(item) * knnScale;
+      rows[f + F_REVISIT] = this.mark(item);
+      rows[f + F_IS_LAST] = recent[0] === item ? 1 : 0;
+      rows[f + F_OCCURRENCES] = occurrences;
+      rows[f + F_NEXT_OF_LAST] = weightOf(nextOfLast, item) * lastScale;
+      rows[f + F_NEXT_OF_SECOND_LAST] = weightOf(nextOfSecondLast, item) * secondLastScale;
+      rows[f + F_POPULARITY] = Math.log1p(index.sessionCount(item)) / logTotal;
+      rows[f + F_NEIGHBOUR_SHARE] = this.neighbourHits.get(item) / neighbourCount;
+      rows[f + F_SESSION_LENGTH] = recent.length;
+      rows[f + F_LAST_SEEN] = postings.length === 0 ? 1 : Math.log1p(opened - postings[postings.length - 1]!) / logTotal;
+      rows[f + F_RECENT_SHARE] = sessionsSince(postings, opened - recentWindow) / recentWindow;
+      rows[f + F_COVISITED_WITH_SESSION] = covisited;
+    }
+    for (const item of sessionItems) this.marks[item] = 0;
     this.knn.clear();
     this.neighbourHits.clear();
     return { session, items: top.map(([item]) => item), features: rows };
+  }
+
+  private scratch(neighbours: number): SessionKnn['neighbourScratch'] {
+    if (this.neighbourScratch.lengths.length < neighbours) {
+      this.neighbourScratch = { neighbourIds: new Int32Array(neighbours), sequences: new Int32Array(neighbours * MAX_SEQUENCE), lengths: new Int32Array(neighbours) };
+    }
+    return this.neighbourScratch;
   }
 
   private mark(item: number): number {
     return item < this.marks.length ? this.marks[item]! : 0;
   }
 
-  private ensureMarks(items: Map<number, number>): void {
+  private ensureMarks(items: readonly number[]): void {
     let max = 0;
-    for (const item of items.keys()) if (item > max) max = item;
+    for (const item of items) if (item > max) max = item;
     if (max >= this.marks.length) {
       const grown = new Float64Array(Math.max(max + 1, this.marks.length * 2));
       grown.set(this.marks);
@@ -195,10 +236,22 @@ export class SessionKnn {
   }
 }
 
-/** How many ids of an ascending list are at least `from` (binary search). */
+/**
+ * How many ids of an ascending list are at least `from`. Few are, for most items: the search
+ * gallops back from the end (1, 2, 4... places) and bisects only the last step, so it reads the
+ * list's tail instead of jumping across a list of a thousand ids.
+ */
 function sessionsSince(ids: readonly number[], from: number): number {
-  let lo = 0;
   let hi = ids.length;
+  let step = 1;
+  while (hi > 0 && ids[hi - 1]! >= from) {
+    const probe = Math.max(0, hi - step);
+    if (ids[probe]! < from) break;
+    hi = probe;
+    step *= 2;
+  }
+  // ids[hi..] are all >= from; the first of them lies within [hi - step, hi].
+  let lo = Math.max(0, hi - step);
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     if (ids[mid]! < from) lo = mid + 1;
@@ -212,16 +265,19 @@ function power(x: number, e: number): number {
   return e === 0 ? 1 : e === 1 ? x : Math.pow(x, e);
 }
 
-/** Co-visitation weights scaled so the strongest is 1, read without copying the map. */
-function scaled(weights: Neighbours | undefined): { weights: Neighbours | undefined; scale: number; of: (item: number) => number } {
+/** The factor that scales co-visitation weights so the strongest is 1 (0 for none). */
+function scaleOf(weights: Neighbours | undefined): number {
   let max = weights?.strongest ?? 0;
   if (weights && weights.strongest === undefined) {
     weights.forEach((w) => {
       if (w > max) max = w;
     });
   }
-  const scale = max > 0 ? 1 / max : 0;
-  return { weights, scale, of: (item) => (weights?.get(item) ?? 0) * scale };
+  return max > 0 ? 1 / max : 0;
+}
+
+function weightOf(weights: Neighbours | undefined, item: number): number {
+  return weights?.get(item) ?? 0;
 }
 
 /** Ranks candidates by a score per row; fills short lists with popular items. */
@@ -238,7 +294,7 @@ export function toRecommendations(
   const out: Recommendation[] = [];
   for (const i of order.slice(0, k)) {
     const item = set.items[i]!;
-    const revisit = set.features[i * FEATURE_COUNT + FEATURE.revisit]! > 0;
+    const revisit = set.features[i * FEATURE_COUNT + F_REVISIT]! > 0;
     out.push({ itemId: features.itemId(item), score: scores[i]!, reason: revisit ? 'viewed earlier in this session' : together });
   }
   if (out.length < k) {
@@ -265,7 +321,7 @@ export class SessionKnnRecommender implements Recommender {
 
   recommend(request: RecommendationRequest, features: FeatureReader, allowed: (itemId: string) => boolean): Recommendation[] {
     const set = this.knn.candidates(request, features, request.k, allowed);
-    const blended = Array.from({ length: set.items.length }, (_, i) => set.features[i * FEATURE_COUNT + FEATURE.blended]!);
+    const blended = Array.from({ length: set.items.length }, (_, i) => set.features[i * FEATURE_COUNT + F_BLENDED]!);
     return toRecommendations(set, blended, request.k, features, allowed);
   }
 }

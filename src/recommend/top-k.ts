@@ -1,53 +1,141 @@
 /**
- * Sparse score accumulation over interned item ids with a bounded top-k selection: a scratch
- * array indexed by item (reused across requests) instead of a Map, and insertion into a k-sized
- * ranking instead of sorting every candidate.
+ * Sparse score accumulation over integer ids (interned items, indexed sessions) with a bounded
+ * top-k selection, reused across requests. Scores live in an open-addressing table sized to what
+ * one request touches, not in an array indexed by id: a request adds to a few thousand of a
+ * million session ids, and a table of a few thousand slots stays in the processor's cache where
+ * a million-slot array would miss it on nearly every add.
  */
-export class ScoreBoard {
-  private scores = new Float64Array(1024);
-  private touched: number[] = [];
+const EMPTY = 0;
+const FIRST_BITS = 10;
 
-  /** Adds a positive score to an item; returns the item's score before. */
+export class ScoreBoard {
+  private bits = FIRST_BITS;
+  /** id + 1 per slot (EMPTY: free), and its score. */
+  private keys = new Int32Array(1 << FIRST_BITS);
+  private values = new Float64Array(1 << FIRST_BITS);
+  /** Occupied slots in the order their ids were first added. */
+  private slots: number[] = [];
+  // Selection scratch: the ranking under construction, best first.
+  private rankItems = new Int32Array(64);
+  private rankScores = new Float64Array(64);
+
+  /** Ids holding a score. */
+  get size(): number {
+    return this.slots.length;
+  }
+
+  /** The i-th id to have been given a score (i < size). */
+  itemAt(i: number): number {
+    return this.keys[this.slots[i]!]! - 1;
+  }
+
+  scoreAt(i: number): number {
+    return this.values[this.slots[i]!]!;
+  }
+
+  /** Multiplies the i-th id's score by a positive factor; returns the new score. */
+  scaleAt(i: number, factor: number): number {
+    return (this.values[this.slots[i]!]! *= factor);
+  }
+
+  /** Adds a positive score to an id (zero or less is ignored); returns the id's score before. */
   add(item: number, score: number): number {
-    if (!(score > 0)) return this.get(item); // zero never marks an item touched: touched stays duplicate-free
-    if (item >= this.scores.length) {
-      const grown = new Float64Array(Math.max(item + 1, this.scores.length * 2));
-      grown.set(this.scores);
-      this.scores = grown;
+    if (!(score > 0)) return this.get(item);
+    const key = item + 1;
+    let slot = this.find(key);
+    if (this.keys[slot] === key) {
+      const before = this.values[slot]!;
+      this.values[slot] = before + score;
+      return before;
     }
-    const before = this.scores[item]!;
-    if (before === 0) this.touched.push(item);
-    this.scores[item] = before + score;
-    return before;
+    if (2 * (this.slots.length + 1) > this.keys.length) {
+      this.grow();
+      slot = this.find(key);
+    }
+    this.keys[slot] = key;
+    this.values[slot] = score;
+    this.slots.push(slot);
+    return 0;
   }
 
   get(item: number): number {
-    return item < this.scores.length ? this.scores[item]! : 0;
-  }
-
-  forEach(fn: (item: number, score: number) => void): void {
-    for (const item of this.touched) fn(item, this.scores[item]!);
+    const slot = this.find(item + 1);
+    return this.keys[slot] === EMPTY ? 0 : this.values[slot]!;
   }
 
   clear(): void {
-    for (const item of this.touched) this.scores[item] = 0;
-    this.touched.length = 0;
+    for (const slot of this.slots) this.keys[slot] = EMPTY;
+    this.slots.length = 0;
   }
 
-  /** Items with the highest scores, best first, among those `accept` lets through; clears the board. */
+  /**
+   * Ids with the highest scores, best first, among those `accept` lets through; clears the board.
+   * `accept` is asked only about ids that would make the list (rejections are rare: an item in
+   * the cart, an unavailable one), so a costly rule check runs about k times, not once per id;
+   * it may be asked again about an id when many are rejected.
+   */
   takeTop(k: number, accept: (item: number) => boolean): Array<[item: number, score: number]> {
     const top: Array<[number, number]> = [];
-    for (const item of this.touched) {
-      const score = this.scores[item]!;
-      this.scores[item] = 0;
-      if (top.length === k && score <= top[k - 1]![1]) continue;
-      if (!accept(item)) continue;
-      let at = top.length;
-      while (at > 0 && top[at - 1]![1] < score) at--;
-      top.splice(at, 0, [item, score]);
-      if (top.length > k) top.pop();
+    for (let want = k; ; want *= 2) {
+      const n = this.rank(want);
+      top.length = 0;
+      for (let r = 0; r < n && top.length < k; r++) {
+        const item = this.rankItems[r]!;
+        if (accept(item)) top.push([item, this.rankScores[r]!]);
+      }
+      if (top.length === k || n < want) break;
     }
-    this.touched.length = 0;
+    this.clear();
     return top;
+  }
+
+  /** Puts the `want` best ids into the ranking scratch, best first (ties: first added first); returns how many. */
+  private rank(want: number): number {
+    if (this.rankItems.length < want) {
+      this.rankItems = new Int32Array(want);
+      this.rankScores = new Float64Array(want);
+    }
+    const items = this.rankItems;
+    const scores = this.rankScores;
+    const { slots, keys, values } = this;
+    let n = 0;
+    for (let t = 0; t < slots.length; t++) {
+      const slot = slots[t]!;
+      const score = values[slot]!;
+      if (n === want && score <= scores[want - 1]!) continue;
+      let at = n < want ? n++ : want - 1;
+      while (at > 0 && scores[at - 1]! < score) {
+        items[at] = items[at - 1]!;
+        scores[at] = scores[at - 1]!;
+        at--;
+      }
+      items[at] = keys[slot]! - 1;
+      scores[at] = score;
+    }
+    return n;
+  }
+
+  /** The slot holding `key`, or the free slot where it would go (linear probing, Fibonacci hashing). */
+  private find(key: number): number {
+    const mask = this.keys.length - 1;
+    let slot = Math.imul(key, 0x9e3779b1) >>> (32 - this.bits);
+    while (this.keys[slot] !== key && this.keys[slot] !== EMPTY) slot = (slot + 1) & mask;
+    return slot;
+  }
+
+  private grow(): void {
+    const oldKeys = this.keys;
+    const oldValues = this.values;
+    const oldSlots = this.slots;
+    this.bits++;
+    this.keys = new Int32Array(1 << this.bits);
+    this.values = new Float64Array(1 << this.bits);
+    this.slots = [];
+    for (const old of oldSlots) {
+      const slot = this.find(oldKeys[old]!);
+      this.keys[slot] = oldKeys[old]!;
+      this.values[slot] = oldValues[old]!;
+      this.slots.push(slot);
+    }
   }
 }

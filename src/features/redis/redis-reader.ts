@@ -7,6 +7,7 @@
 import type { Cluster, Redis } from 'ioredis';
 import { Dictionary } from '../memory/dictionary.ts';
 import type { ContextQuery } from '../memory/feature-state.ts';
+import { MAX_SEQUENCE } from '../memory/session-index.ts';
 import type { SessionView } from '../memory/session-table.ts';
 import type { UserProfile } from '../memory/user-profiles.ts';
 import { NO_ENGAGEMENT, type Engagement, type FeatureReader, type SessionIndexReader } from '../feature-store.ts';
@@ -194,8 +195,13 @@ class PrefetchedReader implements FeatureReader {
       opened,
       oldestLive: 0,
       sessionsWith: (i: number) => postingsOf.get(i) ?? [],
-      length: (id: number) => sequences[id]?.length ?? 0,
-      itemAt: (id: number, j: number) => sequences[id]![j]!,
+      copySessions: (ids: Int32Array, count: number, into: Int32Array, lengths: Int32Array) => {
+        for (let n = 0; n < count; n++) {
+          const sequence = sequences[ids[n]!] ?? [];
+          into.set(sequence, n * MAX_SEQUENCE);
+          lengths[n] = sequence.length;
+        }
+      },
       sessionCount: (i: number) => counts.get(i) ?? 0,
     };
   }

@@ -9,6 +9,7 @@ import { mulberry32 } from '../../prng.ts';
 import { distributedUnavailable, startRedis, startRedisCluster, type RedisService } from '../../../test/support/services.ts';
 import type { ItemCounts } from '../memory/item-stats.ts';
 import { MemoryFeatureStore } from '../memory/memory-store.ts';
+import { MAX_SEQUENCE } from '../memory/session-index.ts';
 import { keys } from './keys.ts';
 import { RedisFeatureStore } from './redis-store.ts';
 
@@ -99,7 +100,12 @@ describe('Redis feature store (against a redis-server on loopback)', { skip: una
     for (const item of new Set(view(fromMemory, { sessionId: 'session-1' }).recentItems)) assert.deepEqual(neighbours(fromRedis, item), neighbours(fromMemory, item), `neighbours of ${item}`);
     const sequences = (reader: typeof fromMemory, item: string) => {
       const index = reader.sessionIndex();
-      return index.sessionsWith(reader.itemIndex(item)!).map((id) => Array.from({ length: index.length(id) }, (_, j) => reader.itemId(index.itemAt(id, j))).join(' '));
+      const sequence = new Int32Array(MAX_SEQUENCE);
+      const length = new Int32Array(1);
+      return index.sessionsWith(reader.itemIndex(item)!).map((id) => {
+        index.copySessions(Int32Array.of(id), 1, sequence, length);
+        return Array.from(sequence.subarray(0, length[0]), (i) => reader.itemId(i)).join(' ');
+      });
     };
     assert.deepEqual(sequences(fromRedis, 'tent'), sequences(fromMemory, 'tent'), 'recent sessions holding tent, oldest first');
     const user = await store.reader({ userId: 'user-0' });
