@@ -27,12 +27,12 @@ export class CovisitRecommender implements Recommender {
       features.neighbours(item)?.forEach((w, other) => this.board.add(other, (recency * w) / totals[position]!));
     });
     const ranked = this.board.takeTop(request.k, (item) => !inCart.has(item) && allowed(features.itemId(item)));
-    const out: Recommendation[] = ranked.map(([item, score]) => ({
+    const out: Recommendation[] = ranked.items.map((item, r) => ({
       itemId: features.itemId(item),
-      score,
+      score: ranked.scores[r]!,
       reason: `viewed together with ${features.itemId(strongestSource(item, recent, totals, features))}`,
     }));
-    const taken = new Set(ranked.map(([item]) => item));
+    const taken = new Set(ranked.items);
     const skip = (item: number) => taken.has(item) || inCart.has(item);
     fill(out, features.trending(request.k * 2 + RECENT), 'trending now', request.k, features, allowed, skip, taken);
     fill(out, features.popular(request.k * 2 + RECENT), 'popular', request.k, features, allowed, skip, taken);

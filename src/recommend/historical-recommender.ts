@@ -17,9 +17,8 @@ export class HistoricalRecommender implements Recommender {
       const neighbours = features.neighbours(item);
       neighbours?.forEach((w, other) => this.board.add(other, w));
     }
-    const out: Recommendation[] = this.board
-      .takeTop(request.k, (item) => allowed(features.itemId(item)))
-      .map(([item, score]) => ({ itemId: features.itemId(item), score, reason: 'goes with your past purchases' }));
+    const top = this.board.takeTop(request.k, (item) => allowed(features.itemId(item)));
+    const out: Recommendation[] = top.items.map((item, r) => ({ itemId: features.itemId(item), score: top.scores[r]!, reason: 'goes with your past purchases' }));
     const taken = new Set(out.map((r) => r.itemId));
     for (const item of features.popular(request.k * 2)) {
       if (out.length >= request.k) break;

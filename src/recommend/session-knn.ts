@@ -111,7 +111,8 @@ export class SessionKnn {
     const recent = session?.recentItems.slice(0, p.maxSessionItems) ?? [];
     const own = session?.indexRecord;
     const totalSessions = Math.max(2, index.opened);
-    const idf = (item: number) => Math.max(1e-3, Math.log(totalSessions / (1 + index.sessionCount(item))));
+    const logTotal = Math.log(totalSessions);
+    const idf = (item: number) => Math.max(1e-3, logTotal - logOnePlus(index.sessionCount(item)));
 
     // 1. Position weight of each distinct session item (most recent occurrence wins).
     const sessionItems: number[] = [];
@@ -142,11 +143,12 @@ export class SessionKnn {
 
     // 3. Score the neighbours' items by similarity and distance from the last shared click; the
     //    IDF factor is the item's own, so it multiplies each item's sum once at the end.
-    const { neighbourIds, sequences, lengths } = this.scratch(neighbours.length);
-    for (let n = 0; n < neighbours.length; n++) neighbourIds[n] = neighbours[n]![0];
-    index.copySessions(neighbourIds, neighbours.length, sequences, lengths);
-    for (let n = 0; n < neighbours.length; n++) {
-      const sim = neighbours[n]![1];
+    const neighbourCount = neighbours.items.length;
+    const { neighbourIds, sequences, lengths } = this.scratch(neighbourCount);
+    for (let n = 0; n < neighbourCount; n++) neighbourIds[n] = neighbours.items[n]!;
+    index.copySessions(neighbourIds, neighbourCount, sequences, lengths);
+    for (let n = 0; n < neighbourCount; n++) {
+      const sim = neighbours.scores[n]!;
       const length = lengths[n]!;
       const at = n * MAX_SEQUENCE;
       let lastShared = -1;
@@ -160,7 +162,8 @@ export class SessionKnn {
     const knn = this.knn;
     let maxKnn = 0;
     for (let t = 0; t < knn.size; t++) {
-      const score = p.idfScore === 0 ? knn.scoreAt(t) : knn.scaleAt(t, power(idf(knn.itemAt(t)), p.idfScore));
+      if (p.idfScore !== 0) knn.scaleAt(t, power(idf(knn.itemAt(t)), p.idfScore));
+      const score = knn.scoreAt(t);
       if (score > maxKnn) maxKnn = score;
     }
 
@@ -178,40 +181,39 @@ export class SessionKnn {
     const top = this.blended.takeTop(limit, (item) => !cart.includes(item) && allowed(features.itemId(item)));
 
     // 5. Each candidate's signals, the ranker's inputs.
-    const rows = new Float64Array(top.length * FEATURE_COUNT);
-    const logTotal = Math.log1p(totalSessions);
+    const rows = new Float64Array(top.items.length * FEATURE_COUNT);
+    const logOnePlusTotal = Math.log1p(totalSessions);
     const opened = index.opened;
     const sessionCovisits = sessionItems.map((item) => features.neighbours(item));
     const sessionCovisitScales = sessionCovisits.map(scaleOf);
     // "Recently": the newest 1% of all sessions seen, so the window scales with the shop.
     const recentWindow = Math.max(100, Math.floor(opened / 100));
-    const neighbourCount = Math.max(1, neighbours.length);
-    for (let r = 0; r < top.length; r++) {
-      const [item, blended] = top[r]!;
+    for (let r = 0; r < top.items.length; r++) {
+      const item = top.items[r]!;
       const f = r * FEATURE_COUNT;
       let occurrences = 0;
       for (let i = 0; i < recent.length; i++) if (recent[i] === item) occurrences++;
       let covisited = 0;
       for (let s = 0; s < sessionCovisits.length; s++) covisited += sessionWeights[s]! * weightOf(sessionCovisits[s], item) * sessionCovisitScales[s]!;
       const postings = index.sessionsWith(item);
-      rows[f + F_BLENDED] = blended;
+      rows[f + F_BLENDED] = top.scores[r]!;
       rows[f + F_KNN] = this.knn.get(item) * knnScale;
       rows[f + F_REVISIT] = this.mark(item);
       rows[f + F_IS_LAST] = recent[0] === item ? 1 : 0;
       rows[f + F_OCCURRENCES] = occurrences;
       rows[f + F_NEXT_OF_LAST] = weightOf(nextOfLast, item) * lastScale;
       rows[f + F_NEXT_OF_SECOND_LAST] = weightOf(nextOfSecondLast, item) * secondLastScale;
-      rows[f + F_POPULARITY] = Math.log1p(index.sessionCount(item)) / logTotal;
-      rows[f + F_NEIGHBOUR_SHARE] = this.neighbourHits.get(item) / neighbourCount;
+      rows[f + F_POPULARITY] = logOnePlus(index.sessionCount(item)) / logOnePlusTotal;
+      rows[f + F_NEIGHBOUR_SHARE] = this.neighbourHits.get(item) / Math.max(1, neighbourCount);
       rows[f + F_SESSION_LENGTH] = recent.length;
-      rows[f + F_LAST_SEEN] = postings.length === 0 ? 1 : Math.log1p(opened - postings[postings.length - 1]!) / logTotal;
+      rows[f + F_LAST_SEEN] = postings.length === 0 ? 1 : Math.log1p(opened - postings[postings.length - 1]!) / logOnePlusTotal;
       rows[f + F_RECENT_SHARE] = sessionsSince(postings, opened - recentWindow) / recentWindow;
       rows[f + F_COVISITED_WITH_SESSION] = covisited;
     }
     for (const item of sessionItems) this.marks[item] = 0;
     this.knn.clear();
     this.neighbourHits.clear();
-    return { session, items: top.map(([item]) => item), features: rows };
+    return { session, items: top.items, features: rows };
   }
 
   private scratch(neighbours: number): SessionKnn['neighbourScratch'] {
@@ -258,6 +260,12 @@ function sessionsSince(ids: readonly number[], from: number): number {
     else hi = mid;
   }
   return ids.length - lo;
+}
+
+/** log(1 + c) for the small counts most items have, from a table: a request takes hundreds of them. */
+const LOG_ONE_PLUS = Float64Array.from({ length: 4096 }, (_, c) => Math.log1p(c));
+function logOnePlus(count: number): number {
+  return count < LOG_ONE_PLUS.length ? LOG_ONE_PLUS[count]! : Math.log1p(count);
 }
 
 /** x^e, without a Math.pow call for the common exponents 0 and 1. */

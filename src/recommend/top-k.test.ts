@@ -17,18 +17,16 @@ describe('ScoreBoard', () => {
     const accept = (item: number) => item % 5 !== 0;
     const expected = [...scores].filter(([i]) => accept(i)).sort((x, y) => y[1] - x[1]).slice(0, 20);
     const got = b.takeTop(20, accept);
-    assert.deepEqual(got.map(([i]) => i), expected.map(([i]) => i));
+    assert.deepEqual(got.items, expected.map(([i]) => i));
+    assert.deepEqual(got.scores, expected.map(([, score]) => score));
     assert.equal(b.get(expected[0]![0]), 0, 'the board is cleared for the next request');
-    assert.deepEqual(b.takeTop(5, () => true), []);
+    assert.deepEqual(b.takeTop(5, () => true), { items: [], scores: [] });
   });
 
   it('grows past its initial size', () => {
     const b = new ScoreBoard();
     b.add(100_000, 2);
     b.add(3, 1);
-    assert.deepEqual(b.takeTop(5, () => true), [
-      [100_000, 2],
-      [3, 1],
-    ]);
+    assert.deepEqual(b.takeTop(5, () => true), { items: [100_000, 3], scores: [2, 1] });
   });
 });

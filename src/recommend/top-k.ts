@@ -6,6 +6,12 @@
  * a million-slot array would miss it on nearly every add.
  */
 const EMPTY = 0;
+
+/** Ids best first, with their scores at the same positions. */
+export interface Ranking {
+  items: number[];
+  scores: number[];
+}
 const FIRST_BITS = 10;
 
 export class ScoreBoard {
@@ -13,15 +19,19 @@ export class ScoreBoard {
   /** id + 1 per slot (EMPTY: free), and its score. */
   private keys = new Int32Array(1 << FIRST_BITS);
   private values = new Float64Array(1 << FIRST_BITS);
-  /** Occupied slots in the order their ids were first added. */
-  private slots: number[] = [];
+  /**
+   * Occupied slots in the order their ids were first added: a typed array with a count, since
+   * emptying a plain array (length = 0) drops its storage and every request would grow it again.
+   */
+  private slots = new Int32Array(1 << (FIRST_BITS - 1));
+  private used = 0;
   // Selection scratch: the ranking under construction, best first.
   private rankItems = new Int32Array(64);
   private rankScores = new Float64Array(64);
 
   /** Ids holding a score. */
   get size(): number {
-    return this.slots.length;
+    return this.used;
   }
 
   /** The i-th id to have been given a score (i < size). */
@@ -33,29 +43,30 @@ export class ScoreBoard {
     return this.values[this.slots[i]!]!;
   }
 
-  /** Multiplies the i-th id's score by a positive factor; returns the new score. */
-  scaleAt(i: number, factor: number): number {
-    return (this.values[this.slots[i]!]! *= factor);
+  /** Multiplies the i-th id's score by a positive factor. */
+  scaleAt(i: number, factor: number): void {
+    this.values[this.slots[i]!]! *= factor;
   }
 
-  /** Adds a positive score to an id (zero or less is ignored); returns the id's score before. */
-  add(item: number, score: number): number {
-    if (!(score > 0)) return this.get(item);
+  /**
+   * Adds a positive score to an id (zero or less is ignored). Returns nothing, like scaleAt: a
+   * returned double is a heap allocation wherever the call is not inlined, on the hottest path.
+   */
+  add(item: number, score: number): void {
+    if (!(score > 0)) return;
     const key = item + 1;
     let slot = this.find(key);
     if (this.keys[slot] === key) {
-      const before = this.values[slot]!;
-      this.values[slot] = before + score;
-      return before;
+      this.values[slot]! += score;
+      return;
     }
-    if (2 * (this.slots.length + 1) > this.keys.length) {
+    if (2 * (this.used + 1) > this.keys.length) {
       this.grow();
       slot = this.find(key);
     }
     this.keys[slot] = key;
     this.values[slot] = score;
-    this.slots.push(slot);
-    return 0;
+    this.slots[this.used++] = slot;
   }
 
   get(item: number): number {
@@ -64,26 +75,29 @@ export class ScoreBoard {
   }
 
   clear(): void {
-    for (const slot of this.slots) this.keys[slot] = EMPTY;
-    this.slots.length = 0;
+    for (let i = 0; i < this.used; i++) this.keys[this.slots[i]!] = EMPTY;
+    this.used = 0;
   }
 
   /**
    * Ids with the highest scores, best first, among those `accept` lets through; clears the board.
    * `accept` is asked only about ids that would make the list (rejections are rare: an item in
    * the cart, an unavailable one), so a costly rule check runs about k times, not once per id;
-   * it may be asked again about an id when many are rejected.
+   * it may be asked again about an id when many are rejected. Two flat arrays, not a pair per id.
    */
-  takeTop(k: number, accept: (item: number) => boolean): Array<[item: number, score: number]> {
-    const top: Array<[number, number]> = [];
+  takeTop(k: number, accept: (item: number) => boolean): Ranking {
+    const top: Ranking = { items: [], scores: [] };
     for (let want = k; ; want *= 2) {
       const n = this.rank(want);
-      top.length = 0;
-      for (let r = 0; r < n && top.length < k; r++) {
+      top.items.length = 0;
+      top.scores.length = 0;
+      for (let r = 0; r < n && top.items.length < k; r++) {
         const item = this.rankItems[r]!;
-        if (accept(item)) top.push([item, this.rankScores[r]!]);
+        if (!accept(item)) continue;
+        top.items.push(item);
+        top.scores.push(this.rankScores[r]!);
       }
-      if (top.length === k || n < want) break;
+      if (top.items.length === k || n < want) break;
     }
     this.clear();
     return top;
@@ -97,9 +111,9 @@ export class ScoreBoard {
     }
     const items = this.rankItems;
     const scores = this.rankScores;
-    const { slots, keys, values } = this;
+    const { slots, keys, values, used } = this;
     let n = 0;
-    for (let t = 0; t < slots.length; t++) {
+    for (let t = 0; t < used; t++) {
       const slot = slots[t]!;
       const score = values[slot]!;
       if (n === want && score <= scores[want - 1]!) continue;
@@ -123,19 +137,19 @@ export class ScoreBoard {
     return slot;
   }
 
+  /** Doubles the table (kept at most half full, so probes stay short) and the slot list. */
   private grow(): void {
-    const oldKeys = this.keys;
-    const oldValues = this.values;
-    const oldSlots = this.slots;
+    const { keys: oldKeys, values: oldValues, slots: oldSlots, used } = this;
     this.bits++;
     this.keys = new Int32Array(1 << this.bits);
     this.values = new Float64Array(1 << this.bits);
-    this.slots = [];
-    for (const old of oldSlots) {
+    this.slots = new Int32Array(1 << (this.bits - 1));
+    for (let i = 0; i < used; i++) {
+      const old = oldSlots[i]!;
       const slot = this.find(oldKeys[old]!);
       this.keys[slot] = oldKeys[old]!;
       this.values[slot] = oldValues[old]!;
-      this.slots.push(slot);
+      this.slots[i] = slot;
     }
   }
 }
