@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { validateEvent } from '../events/validate.ts';
 import { CATEGORIES, demoCatalog } from './catalog.ts';
 import { demoHistory } from './history.ts';
-import { productSvg } from './images.ts';
+import { productPicture, productSvg } from './images.ts';
 
 test('the demo catalog is the same on every run: 2,400 products, 200 a category, unique titles, prices in range', () => {
   const products = demoCatalog();
@@ -25,6 +25,9 @@ test('every product has a picture: an SVG document in its colour', () => {
     const svg = productSvg(p);
     assert.match(svg, /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"[\s\S]*<\/svg>$/);
     assert.ok(svg.includes(p.attributes.colorHex));
+    // Inline in the pages: the same drawing, decorative unless labelled.
+    assert.ok(productPicture(p, 'pic').endsWith(svg.slice(svg.indexOf('><defs>') + 1)));
+    assert.match(productPicture(p, 'pic', 'A tent'), /^<svg class="pic" viewBox="0 0 200 200" role="img" aria-label="A tent">/);
   }
 });
 

@@ -5,6 +5,7 @@
  * data-sw-list on their list), which is all the tracker needs for impressions and clicks.
  */
 import { CATEGORIES, type DemoCategory, type DemoProduct } from './catalog.ts';
+import { productPicture } from './images.ts';
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 export const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
@@ -79,7 +80,7 @@ ${main.body}
 
 function card(product: DemoProduct, position: number): string {
   return `<a class="card" href="/demo/p/${product.id}" data-sw-item="${product.id}" data-sw-position="${position}">
-<img src="${product.imageUrl}" alt="" width="200" height="200" loading="lazy">
+${productPicture(product, 'pic')}
 <span class="card-title">${escapeHtml(product.title)}</span>
 <span class="card-meta"><span class="stars" aria-label="rated ${product.attributes.rating} of 5">★ ${product.attributes.rating.toFixed(1)}</span><span class="price">${price(product.price)}</span></span>
 </a>`;
@@ -95,7 +96,7 @@ export function homePage(featured: DemoProduct[], covers: Map<string, DemoProduc
   <div><h1>Gear for the next trail</h1><p>Tents, packs, boots and camp kitchens from twelve trusted lines. Look around: the row at the bottom learns what you are after, live.</p><a class="btn primary" href="/demo/c/tents">Shop tents</a></div>
 </section>
 <h2 class="section-title">Shop by category</h2>
-<div class="tiles">${CATEGORIES.map((c) => `<a class="tile" href="/demo/c/${c.slug}"><img src="${covers.get(c.slug)!.imageUrl}" alt="" width="120" height="120"><span>${c.name}</span></a>`).join('')}</div>
+<div class="tiles">${CATEGORIES.map((c) => `<a class="tile" href="/demo/c/${c.slug}">${productPicture(covers.get(c.slug)!, 'pic')}<span>${c.name}</span></a>`).join('')}</div>
 <h2 class="section-title">Popular right now</h2>
 ${grid(featured, 'home:popular')}`,
   };
@@ -125,7 +126,7 @@ export function productPage(product: DemoProduct, category: DemoCategory, sameLi
     attributes: { item: product.id, price: String(product.price), category: product.category },
     body: `<nav class="crumbs"><a href="/demo">Home</a> › <a href="/demo/c/${category.slug}">${category.name}</a> › ${escapeHtml(a.kind)}</nav>
 <div class="product">
-  <img class="product-image" src="${product.imageUrl}" alt="${escapeHtml(product.title)}" width="440" height="440">
+  ${productPicture(product, 'pic product-image', escapeHtml(product.title))}
   <div class="product-info">
     <p class="product-line">${escapeHtml(a.line)}</p>
     <h1>${escapeHtml(`${a.kind}, ${a.color}`)}</h1>

@@ -45,7 +45,7 @@ byId('consent-accept').addEventListener('click', () => {
   consent.hidden = true;
   localStorage.removeItem(CONSENT_KEY);
   tracker.consent(true);
-  pageShown();
+  trackPage(byId('page'));
 });
 byId('consent-decline').addEventListener('click', () => {
   consent.hidden = true;
@@ -126,10 +126,15 @@ async function navigate(url: string, push: boolean): Promise<void> {
     location.href = url;
     return;
   }
-  byId('page').replaceWith(document.adoptNode(next));
+  // The events go out before the new page is swapped in: laying it out and loading its pictures
+  // keep the main thread busy for tens of milliseconds, and the request (and so the re-ranked
+  // rail) would wait behind that work. pushState first: the page view names the new URL.
   if (push) history.pushState(null, '', url);
+  trackPage(next);
+  void tracker.flush();
+  byId('page').replaceWith(document.adoptNode(next));
   scrollTo(0, 0);
-  pageShown();
+  if (next.dataset.page === 'cart') showCart();
 }
 document.addEventListener('click', (event) => {
   const link = (event.target as Element).closest('a');
@@ -146,13 +151,12 @@ document.querySelector<HTMLFormElement>('form.search')!.addEventListener('submit
   void navigate(`/demo/search?q=${encodeURIComponent(query)}`, true);
 });
 
-/** What a page tells the tracker once it is shown: the product viewed, the search run. */
-function pageShown(): void {
-  const page = byId('page').dataset;
+/** What a page tells the tracker: the product viewed, the search run. */
+function trackPage(main: HTMLElement): void {
+  const page = main.dataset;
   if (page.page === 'product') tracker.productView(page.item!, { price: Number(page.price), category: page.category });
   // The query is free text: the tracker sends it only because the shop passes it here.
   if (page.page === 'search' && page.query) tracker.search(page.query);
-  if (page.page === 'cart') showCart();
 }
 
 // ---- cart ----
@@ -254,4 +258,4 @@ function toast(message: string): void {
 
 showUser();
 showCart();
-pageShown();
+trackPage(byId('page'));
