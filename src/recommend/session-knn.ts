@@ -82,7 +82,11 @@ const F_COVISITED_WITH_SESSION = CANDIDATE_FEATURES.indexOf('covisitedWithSessio
 export interface CandidateSet {
   session: SessionView | undefined;
   items: number[];
-  /** items.length x FEATURE_COUNT, row-major. */
+  /**
+   * items.length x FEATURE_COUNT, row-major: a view of a buffer the generator reuses, valid
+   * until its next call (a new typed array per request would make every minor GC sweep
+   * thousands of array buffers).
+   */
   features: Float64Array;
 }
 
@@ -96,6 +100,8 @@ export class SessionKnn {
   private marks = new Float64Array(1024);
   /** 1 / (1 + d)^distanceDecay for every distance within a session. */
   private readonly distanceWeights: Float64Array;
+  /** Candidate rows, reused (see CandidateSet.features). */
+  private rows = new Float64Array(0);
   /** The neighbour sessions' ids, items (MAX_SEQUENCE each) and lengths, copied out of the index. */
   private neighbourScratch = { neighbourIds: new Int32Array(0), sequences: new Int32Array(0), lengths: new Int32Array(0) };
 
@@ -181,7 +187,8 @@ export class SessionKnn {
     const top = this.blended.takeTop(limit, (item) => !cart.includes(item) && allowed(features.itemId(item)));
 
     // 5. Each candidate's signals, the ranker's inputs.
-    const rows = new Float64Array(top.items.length * FEATURE_COUNT);
+    if (this.rows.length < top.items.length * FEATURE_COUNT) this.rows = new Float64Array(top.items.length * FEATURE_COUNT);
+    const rows = this.rows.subarray(0, top.items.length * FEATURE_COUNT);
     const logOnePlusTotal = Math.log1p(totalSessions);
     const opened = index.opened;
     const sessionCovisits = sessionItems.map((item) => features.neighbours(item));

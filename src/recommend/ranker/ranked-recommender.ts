@@ -24,6 +24,8 @@ export class RankedRecommender implements Recommender {
   readonly name = 'ranked';
   private readonly knn: SessionKnn;
   private readonly model: CompiledModel;
+  /** Scores of one request's candidates, reused like the candidate rows. */
+  private scores = new Float64Array(0);
 
   constructor(readonly file: RankerFile) {
     const expected = CANDIDATE_FEATURES.join(',');
@@ -36,7 +38,8 @@ export class RankedRecommender implements Recommender {
 
   recommend(request: RecommendationRequest, features: FeatureReader, allowed: (itemId: string) => boolean): Recommendation[] {
     const set = this.knn.candidates(request, features, this.file.candidates, allowed);
-    const scores = new Float64Array(set.items.length);
+    if (this.scores.length < set.items.length) this.scores = new Float64Array(set.items.length);
+    const scores = this.scores.subarray(0, set.items.length);
     scoreRows(this.model, set.features, FEATURE_COUNT, set.items.length, scores);
     return toRecommendations(set, scores, request.k, features, allowed);
   }
