@@ -20,19 +20,20 @@ export function validateEvent(input: unknown): Validation {
     const first = checker.Errors(input).First();
     return { ok: false, reason: first ? `${first.path || '/'}: ${first.message}` : 'does not match the schema' };
   }
-  const badString = illFormedStringPath(input, '', 0);
-  if (badString !== undefined) return { ok: false, reason: `${badString}: string is not well-formed Unicode (lone surrogate)` };
+  const badString = illFormedStringPath(input, 0);
+  if (badString !== undefined) return { ok: false, reason: `${badString || '/'}: string is not well-formed Unicode (lone surrogate)` };
   return { ok: true, event: input as TrackedEvent };
 }
 
 // Schemas bound depth to 3, so the walk is short; it exists because JSON escapes (\ud800) can
-// smuggle lone surrogates past the UTF-8 check of the raw body.
-function illFormedStringPath(value: unknown, path: string, depth: number): string | undefined {
-  if (typeof value === 'string') return value.isWellFormed() ? undefined : path || '/';
+// smuggle lone surrogates past the UTF-8 check of the raw body. Returns the path below `value`
+// ('' for value itself); paths are only built for the rare bad string, as this runs per event.
+function illFormedStringPath(value: unknown, depth: number): string | undefined {
+  if (typeof value === 'string') return value.isWellFormed() ? undefined : '';
   if (depth > 4 || value === null || typeof value !== 'object') return undefined;
-  for (const [k, v] of Object.entries(value)) {
-    const found = illFormedStringPath(v, `${path}/${k}`, depth + 1);
-    if (found !== undefined) return found;
+  for (const k in value) {
+    const found = illFormedStringPath((value as Record<string, unknown>)[k], depth + 1);
+    if (found !== undefined) return `/${k}${found}`;
   }
   return undefined;
 }

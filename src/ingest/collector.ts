@@ -49,7 +49,11 @@ export class Collector {
     this.sessions = new SessionAssigner(sessionGapMs);
   }
 
-  /** Ingests a parsed request body. Throws BatchError for a body that is not a batch (after keeping it). */
+  /**
+   * Ingests a parsed request body, which it takes over: an accepted event without a session gets
+   * it filled in place (no copy per event). Throws BatchError for a body that is not a batch
+   * (after keeping it).
+   */
   async ingest(body: unknown, receivedAt = Date.now(), keepRejected = true): Promise<IngestResult> {
     const events = Array.isArray(body) ? body : isBatchObject(body) ? body.events : undefined;
     if (events === undefined) {
@@ -73,8 +77,8 @@ export class Collector {
         if (time > receivedAt + MAX_FUTURE_MS) reason = '/ts: more than 24 hours in the future (after clock-skew correction)';
         else if (time < MIN_TIMESTAMP_MS) reason = '/ts: before the year 2000 (after clock-skew correction)';
         else {
-          const sessionId = event.sessionId ?? this.sessions.assign(event.anonymousId, time);
-          const logged: LoggedEvent = { event: { ...event, sessionId }, time, receivedAt };
+          event.sessionId ??= this.sessions.assign(event.anonymousId, time);
+          const logged: LoggedEvent = { event: event as LoggedEvent['event'], time, receivedAt };
           accepted.push({ key: partitionKey(event), value: logged });
           continue;
         }

@@ -1,5 +1,6 @@
 /** Collector HTTP routes: POST /v1/events, GET /v1/schema, and the invalid-events admin API. */
 import { Type } from '@sinclair/typebox';
+import { isUtf8 } from 'node:buffer';
 import type { FastifyInstance } from 'fastify';
 import { jsonSchema } from '../events/schema.ts';
 import { BatchError, MAX_BODY_BYTES, type Collector } from './collector.ts';
@@ -14,17 +15,13 @@ export class RejectedBody {
   ) {}
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
 /** Parses JSON bodies strictly: the UTF-8 must be valid and the body at most 1 MB. */
 export function parseJsonBody(buffer: Buffer): unknown {
   if (buffer.length > MAX_BODY_BYTES) return new RejectedBody(413, `body is ${buffer.length} bytes, the limit is ${MAX_BODY_BYTES} (1 MB); split the batch`, buffer.toString('utf8', 0, MAX_BODY_BYTES));
-  let text: string;
-  try {
-    text = utf8.decode(buffer);
-  } catch {
-    return new RejectedBody(400, 'body is not valid UTF-8', buffer.toString('latin1'));
-  }
+  // Checked first, as toString would replace bad sequences with U+FFFD; a leading BOM is dropped,
+  // as the TextDecoder this replaced did.
+  if (!isUtf8(buffer)) return new RejectedBody(400, 'body is not valid UTF-8', buffer.toString('latin1'));
+  const text = buffer.toString('utf8', buffer[0] === 0xef && buffer[1] === 0xbb && buffer[2] === 0xbf ? 3 : 0);
   try {
     return JSON.parse(text);
   } catch (error) {

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { open } from 'lmdb';
 import { partitionFor, type LogBatch } from '../event-log.ts';
 import { LmdbEventLog } from './lmdb-log.ts';
 
@@ -75,6 +76,58 @@ describe('LmdbEventLog', () => {
       log.consume('events', { from: () => 0, onBatch: () => Promise.reject(new Error('boom')), onError: resolve });
     });
     assert.match(String(error), /boom/);
+    await log.close();
+  });
+
+  it('stores the records of one append and partition as one run, and reads any offset inside it', async () => {
+    const d = dir();
+    const log = new LmdbEventLog({ dir: d, partitions: 1 });
+    await log.append('events', Array.from({ length: 10 }, (_, i) => ({ key: 'k', value: { n: i } })));
+    await log.append('events', [{ key: 'k', value: { n: 10 } }]);
+    assert.deepEqual((await log.read<{ n: number }>('events', 0, 3, 4)).map((e) => [e.offset, e.value.n]), [[3, 3], [4, 4], [5, 5], [6, 6]]);
+    assert.deepEqual((await log.read<{ n: number }>('events', 0, 8, 100)).map((e) => e.offset), [8, 9, 10]);
+    await log.close();
+    const reopened = new LmdbEventLog({ dir: d, partitions: 1 });
+    assert.deepEqual(await reopened.endOffsets('events'), [11]);
+    const [pos] = await reopened.append('events', [{ key: 'k', value: { n: 11 } }]);
+    assert.equal(pos!.offset, 11);
+    await reopened.close();
+  });
+
+  it('reads logs written one record per key, as before runs, and appends after them', async () => {
+    const d = dir();
+    await new LmdbEventLog({ dir: d, partitions: 1 }).close();
+    const root = open({ path: join(d, 'log.lmdb'), maxDbs: 8 });
+    const db = root.openDB<unknown, [number, number]>({ name: 'events', encoding: 'msgpack', sharedStructuresKey: Symbol.for('structures') });
+    for (let i = 0; i < 3; i++) await db.put([0, i], { n: i });
+    await root.close();
+    const log = new LmdbEventLog({ dir: d, partitions: 1 });
+    assert.deepEqual(await log.endOffsets('events'), [3]);
+    await log.append('events', [{ key: 'k', value: { n: 3 } }, { key: 'k', value: { n: 4 } }]);
+    assert.deepEqual((await log.read<{ n: number }>('events', 0, 1, 10)).map((e) => [e.offset, e.value.n]), [[1, 1], [2, 2], [3, 3], [4, 4]]);
+    await log.close();
+  });
+
+  it('delivers appended records to a consumer from memory exactly as the log holds them', async () => {
+    const log = new LmdbEventLog({ dir: dir(), partitions: 3 });
+    await log.append('events', [{ key: 'a', value: { n: -1 } }]);
+    const seen: Array<[number, number, number]> = [];
+    const consumer = log.consume<{ n: number }>('events', { from: () => 0, onBatch: ({ entries }) => void entries.forEach((e) => seen.push([e.partition, e.offset, e.value.n])), onError: (e) => assert.fail(String(e)) });
+    let n = 0;
+    for (let batch = 0; batch < 20; batch++) await log.append('events', Array.from({ length: 7 }, () => ({ key: `k${n % 5}`, value: { n: n++ } })));
+    const stored: Array<[number, number, number]> = [];
+    for (let p = 0; p < 3; p++) for (const e of await log.read<{ n: number }>('events', p, 0, 1000)) stored.push([p, e.offset, e.value.n]);
+    while (seen.length < stored.length) await new Promise((r) => setTimeout(r, 5));
+    await consumer.stop();
+    const order = (a: [number, number, number], b: [number, number, number]) => a[0] - b[0] || a[1] - b[1];
+    assert.equal(stored.length, 141);
+    assert.deepEqual(seen.sort(order), stored.sort(order));
+    await log.close();
+  });
+
+  it('refuses array values, which would read back as runs', async () => {
+    const log = new LmdbEventLog({ dir: dir(), partitions: 1 });
+    await assert.rejects(log.append('events', [{ key: 'k', value: [1, 2] }]), /must not be arrays/);
     await log.close();
   });
 });
