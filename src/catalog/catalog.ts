@@ -76,6 +76,8 @@ export class LmdbCatalogBacking implements CatalogBacking {
 
 export class Catalog {
   private readonly items = new Map<string, CatalogItem>();
+  /** Items marked unavailable: while none are, availability needs no lookup per candidate. */
+  private unavailable = 0;
 
   /** backing undefined: in memory only (evaluation, tests). Use Catalog.open to load a backing. */
   constructor(private readonly backing?: CatalogBacking) {}
@@ -108,7 +110,12 @@ export class Catalog {
   categoryOf = (id: string): string | undefined => this.items.get(id)?.category;
 
   isAvailable(id: string): boolean {
-    return this.items.get(id)?.available !== false;
+    return this.unavailable === 0 || this.items.get(id)?.available !== false;
+  }
+
+  /** Whether any item is marked unavailable. */
+  get hasUnavailable(): boolean {
+    return this.unavailable > 0;
   }
 
   /** Validates and stores a batch; durable when the promise resolves. */
@@ -127,6 +134,10 @@ export class Catalog {
   }
 
   private remember(items: Iterable<CatalogItem>): void {
-    for (const item of items) this.items.set(item.id, item);
+    for (const item of items) {
+      if (this.items.get(item.id)?.available === false) this.unavailable--;
+      if (item.available === false) this.unavailable++;
+      this.items.set(item.id, item);
+    }
   }
 }

@@ -31,6 +31,7 @@ export class CovisitRecommender implements Recommender {
       itemId: features.itemId(item),
       score: ranked.scores[r]!,
       reason: `viewed together with ${features.itemId(strongestSource(item, recent, totals, features))}`,
+      item,
     }));
     const taken = new Set(ranked.items);
     const skip = (item: number) => taken.has(item) || inCart.has(item);
@@ -68,6 +69,6 @@ function fill(
     if (!allowed(id)) continue;
     taken.add(item);
     // Fallback scores sit below any co-visitation score and keep the list's order.
-    out.push({ itemId: id, score: 1e-6 / (1 + rank), reason });
+    out.push({ itemId: id, score: 1e-6 / (1 + rank), reason, item });
   }
 }

@@ -12,6 +12,8 @@ export interface Recommendation {
   score: number;
   /** Why it is here, in a few words a shopper or an operator can read. */
   reason: string;
+  /** The item's index in the feature store, where the recommender had it: wrappers skip a dictionary lookup. */
+  item?: number;
 }
 
 export interface Recommender {

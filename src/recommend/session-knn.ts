@@ -310,7 +310,7 @@ export function toRecommendations(
   for (const i of order.slice(0, k)) {
     const item = set.items[i]!;
     const revisit = set.features[i * FEATURE_COUNT + F_REVISIT]! > 0;
-    out.push({ itemId: features.itemId(item), score: scores[i]!, reason: revisit ? 'viewed earlier in this session' : together });
+    out.push({ itemId: features.itemId(item), score: scores[i]!, reason: revisit ? 'viewed earlier in this session' : together, item });
   }
   if (out.length < k) {
     const taken = new Set(set.items);
@@ -319,7 +319,7 @@ export function toRecommendations(
       if (out.length >= k) break;
       if (taken.has(item) || inCart.has(item)) continue;
       const id = features.itemId(item);
-      if (allowed(id)) out.push({ itemId: id, score: 0, reason: 'popular' });
+      if (allowed(id)) out.push({ itemId: id, score: 0, reason: 'popular', item });
     }
   }
   return out;

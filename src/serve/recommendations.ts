@@ -38,6 +38,7 @@ export interface RecommendationList {
 /** Explanations kept per request: enough to see why, bounded for long candidate lists. */
 const MAX_DECISIONS = 50;
 const NOTHING_PURCHASED: ReadonlySet<string> = new Set();
+const ALLOW_ALL = (): boolean => true;
 
 export async function recommendationList(system: System, request: ListRequest, metrics: Metrics): Promise<RecommendationList> {
   const { store, recommender, catalog, rules } = system;
@@ -47,13 +48,14 @@ export async function recommendationList(system: System, request: ListRequest, m
   const context: RuleContext = {
     categoryOf: catalog.categoryOf,
     isAvailable: (id) => catalog.isAvailable(id),
+    anyUnavailable: catalog.hasUnavailable,
     purchased: profile ? new Set(profile.purchases.map((i) => features.itemId(i))) : NOTHING_PURCHASED,
     region: request.region,
     age: request.age,
   };
   const decisions: RuleDecision[] = [];
   const explained = request.explain ? new Set<string>() : undefined;
-  const allowed = (itemId: string) => {
+  const allowed = !rules.excludesAnything(context) ? ALLOW_ALL : (itemId: string) => {
     const excluded = rules.exclusion(itemId, context);
     if (excluded && explained && decisions.length < MAX_DECISIONS && !explained.has(itemId)) {
       explained.add(itemId);
@@ -64,9 +66,9 @@ export async function recommendationList(system: System, request: ListRequest, m
   // Over-fetch so that the per-category cap and pinned items still leave k to show.
   const fetch = rules.file.maxPerCategory === undefined ? request.k : Math.min(100, request.k * 3);
   const ranked = recommender.recommend({ sessionId: request.sessionId, userId: request.userId, k: fetch }, features, allowed);
-  const items = rules.finish(ranked, request.k, context, decisions).map((r) => {
-    const item = catalog.get(r.itemId);
-    return item ? { ...r, title: item.title, category: item.category, price: item.price, imageUrl: item.imageUrl } : r;
+  const items = rules.finish(ranked, request.k, context, decisions).map(({ itemId, score, reason }) => {
+    const item = catalog.get(itemId);
+    return item ? { itemId, score, reason, title: item.title, category: item.category, price: item.price, imageUrl: item.imageUrl } : { itemId, score, reason };
   });
   metrics.recommendationSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
   const list = { strategy: recommender.name, items };

@@ -76,7 +76,7 @@ export class FeedbackRecommender implements Recommender {
   /** The `n` candidates with the highest sampled click-through. */
   private thompson(pool: Recommendation[], n: number, features: FeatureReader): Recommendation[] {
     const draws = pool.map((candidate) => {
-      const item = features.itemIndex(candidate.itemId);
+      const item = candidate.item ?? features.itemIndex(candidate.itemId);
       const { impressions, clicks } = item === undefined ? NO_ENGAGEMENT : features.engagement(item);
       const hits = Math.min(clicks, impressions);
       return { candidate, draw: sampleBeta(1 + hits, 1 + impressions - hits, this.options.random) };
@@ -89,7 +89,7 @@ export class FeedbackRecommender implements Recommender {
 /** Stable re-order by position plus `places` per ignored sighting. */
 function demote(ranked: Recommendation[], ignored: ReadonlyMap<number, number>, places: number, features: FeatureReader): Recommendation[] {
   const keyed = ranked.map((r, position) => {
-    const item = features.itemIndex(r.itemId);
+    const item = r.item ?? features.itemIndex(r.itemId);
     const seen = item === undefined ? 0 : (ignored.get(item) ?? 0);
     return { r, at: position + places * seen };
   });

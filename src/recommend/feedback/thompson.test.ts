@@ -5,7 +5,7 @@ import { sampleBeta } from './thompson.ts';
 
 test('Beta draws have the posterior mean and spread', () => {
   const random = mulberry32(3);
-  for (const [a, b] of [[1, 1], [8, 2], [2, 30], [150, 50]] as const) {
+  for (const [a, b] of [[1, 1], [5, 1], [1, 7], [8, 2], [2, 30], [150, 50]] as const) {
     const n = 20_000;
     let sum = 0;
     let squares = 0;

@@ -20,8 +20,13 @@ export function sampleGamma(shape: number, random: () => number): number {
   }
 }
 
-/** A Beta(a, b) draw, a and b >= 1. */
+/**
+ * A Beta(a, b) draw, a and b >= 1. With a or b equal to 1 (an item never clicked, or never
+ * skipped: most candidates) the draw is one uniform's power, not two gamma draws.
+ */
 export function sampleBeta(a: number, b: number, random: () => number): number {
+  if (b === 1) return a === 1 ? random() : Math.pow(1 - random(), 1 / a);
+  if (a === 1) return 1 - Math.pow(1 - random(), 1 / b);
   const x = sampleGamma(a, random);
   return x / (x + sampleGamma(b, random));
 }

@@ -5,7 +5,7 @@ import { DEFAULT_RULES, Rules, type RuleContext, type RuleDecision } from './rul
 
 const categories: Record<string, string> = { beer: 'alcohol', wine: 'alcohol', gin: 'alcohol', tent: 'camping', stove: 'camping', mug: 'kitchen' };
 function context(overrides: Partial<RuleContext> = {}): RuleContext {
-  return { categoryOf: (id) => categories[id], isAvailable: (id) => id !== 'gone', purchased: new Set(['mug']), ...overrides };
+  return { categoryOf: (id) => categories[id], isAvailable: (id) => id !== 'gone', anyUnavailable: true, purchased: new Set(['mug']), ...overrides };
 }
 const list = (...ids: string[]): Recommendation[] => ids.map((itemId, i) => ({ itemId, score: 10 - i, reason: 'test' }));
 
@@ -48,6 +48,16 @@ describe('Rules', () => {
     const lax = Rules.parse({ hideUnavailable: false, hidePurchased: false });
     assert.equal(lax.exclusion('gone', context()), undefined);
     assert.equal(lax.exclusion('mug', context()), undefined);
+  });
+
+  it('says when nothing can be excluded, so the per-item check can be skipped', () => {
+    const calm = context({ anyUnavailable: false, purchased: new Set() });
+    assert.equal(DEFAULT_RULES.excludesAnything(calm), false);
+    assert.equal(DEFAULT_RULES.excludesAnything({ ...calm, anyUnavailable: true }), true);
+    assert.equal(DEFAULT_RULES.excludesAnything({ ...calm, purchased: new Set(['mug']) }), true);
+    assert.equal(Rules.parse({ hidePurchased: false }).excludesAnything({ ...calm, purchased: new Set(['mug']) }), false);
+    assert.equal(Rules.parse({ blockedItems: ['tent'] }).excludesAnything(calm), true);
+    assert.equal(Rules.parse({ restrictedCategories: [{ category: 'alcohol', minAge: 18 }] }).excludesAnything(calm), true);
   });
 
   it('rejects a malformed rule file with the field named', () => {

@@ -43,6 +43,8 @@ const check = TypeCompiler.Compile(RulesSchema);
 export interface RuleContext {
   categoryOf(itemId: string): string | undefined;
   isAvailable(itemId: string): boolean;
+  /** False when no item is unavailable, so that isAvailable need not be asked. */
+  anyUnavailable: boolean;
   purchased: ReadonlySet<string>;
   region?: string;
   age?: number;
@@ -74,6 +76,14 @@ export class Rules {
 
   static load(path: string): Rules {
     return Rules.parse(JSON.parse(readFileSync(path, 'utf8')), path);
+  }
+
+  /**
+   * Whether any item could be excluded in this context. When none can, callers skip the check
+   * per candidate: dozens of string lookups a request, each a likely cache miss.
+   */
+  excludesAnything(ctx: RuleContext): boolean {
+    return this.blocked.size > 0 || (this.file.hideUnavailable && ctx.anyUnavailable) || (this.file.hidePurchased && ctx.purchased.size > 0) || this.restricted.size > 0;
   }
 
   /** Why an item may not be shown in this context, or undefined when it may. */
