@@ -44,8 +44,9 @@ try {
   const trained = await loadEvents(store, sequentialSessionEvents(train, { idPrefix: 'train' }));
   const live = await loadEvents(store, liveSessionEvents(prefixes, { idPrefix: 'test', startTime: trained.lastTime + 10 * 60_000 }));
   const loadMs = performance.now() - t0;
-  // What a long-running server has already done: expire the ended training sessions, checkpoint.
-  await store.maintain();
+  // What a long-running server has already done: expire the ended training sessions (its upkeep
+  // ticks sweep the whole session table within minutes), checkpoint.
+  store.state.expireSessions();
   const c0 = performance.now();
   store.checkpoint();
   const checkpointMs = performance.now() - c0;

@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { performance, PerformanceObserver } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -375,7 +375,16 @@ export function runAutocannon(options: CannonOptions): Promise<LoadResult> {
  * (so a slow answer cannot delay later requests and hide itself, unlike a closed loop), over a
  * pool of keep-alive connections; latency runs from the send to the last byte of the answer.
  */
-export async function pacedLoad(options: { url: (i: number) => string; rate: number; durationS: number; maxInFlight?: number }): Promise<{ sent: number; answered: number; failed: number; skipped: number; achievedRate: number; latencyMs: Summary }> {
+export async function pacedLoad(options: { url: (i: number) => string; rate: number; durationS: number; maxInFlight?: number }): Promise<{ sent: number; answered: number; failed: number; skipped: number; achievedRate: number; latencyMs: Summary; clientGcMaxMs: number }> {
+  // The latency is taken on this side: a collection of garbage an earlier phase left here (autocannon's
+  // bookkeeping) would stall reading answers and count against the server. Collect it first, and
+  // report the longest pause of this process while measuring.
+  (globalThis as { gc?: () => void }).gc?.();
+  let clientGcMaxMs = 0;
+  const gcWatch = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) clientGcMaxMs = Math.max(clientGcMaxMs, entry.duration);
+  });
+  gcWatch.observe({ entryTypes: ['gc'] });
   const maxInFlight = options.maxInFlight ?? 256;
   const agent = new http.Agent({ keepAlive: true, maxSockets: maxInFlight });
   const latencies: number[] = [];
@@ -414,7 +423,8 @@ export async function pacedLoad(options: { url: (i: number) => string; rate: num
   });
   const elapsed = (performance.now() - start) / 1000;
   agent.destroy();
-  return { sent, answered: latencies.length, failed, skipped, achievedRate: Math.round(sent / elapsed), latencyMs: summarize(latencies) };
+  gcWatch.disconnect();
+  return { sent, answered: latencies.length, failed, skipped, achievedRate: Math.round(sent / elapsed), latencyMs: summarize(latencies), clientGcMaxMs: round(clientGcMaxMs, 2) };
 }
 
 // ---------------------------------------------------------------------------------------------
