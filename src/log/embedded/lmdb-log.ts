@@ -33,8 +33,13 @@ import {
 
 type Key = [number, number];
 
-/** Records kept in memory per partition for consumers; past this, consumers read from LMDB. */
-const TAIL_LIMIT = 100_000;
+/**
+ * Records kept in memory per partition for consumers; past this, consumers read from LMDB. A
+ * processor that keeps up is a batch or two behind; one that lags (a replay at full speed, a
+ * restart) reads LMDB as before, and memory stays bounded: 8 partitions x 10,000 records of a
+ * few hundred bytes each, tens of megabytes at most.
+ */
+const TAIL_LIMIT = 10_000;
 
 /**
  * Per partition, the records appended since the slowest consumer's position: `from` is the offset
