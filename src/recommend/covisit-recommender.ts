@@ -3,7 +3,7 @@
  * (co-visitation learned by the stream), then trending, then popular items. The quality engine
  * replaces it behind the same interface.
  */
-import type { FeatureReader } from '../features/feature-store.ts';
+import type { FeatureReader, Neighbours } from '../features/feature-store.ts';
 import type { Recommendation, RecommendationRequest, Recommender } from './recommender.ts';
 import { ScoreBoard } from './top-k.ts';
 
@@ -17,20 +17,21 @@ export class CovisitRecommender implements Recommender {
     const session = features.session(request);
     const recent = session?.recentItems.slice(0, RECENT) ?? [];
     const inCart = new Set(session?.cart ?? []);
-    const totals = recent.map((item) => {
+    const lists = recent.map((item) => features.neighbours(item));
+    const totals = lists.map((neighbours) => {
       let total = 0;
-      features.neighbours(item)?.forEach((w) => (total += w));
+      neighbours?.forEach((w) => (total += w));
       return total;
     });
-    recent.forEach((item, position) => {
+    lists.forEach((neighbours, position) => {
       const recency = 1 / (1 + position);
-      features.neighbours(item)?.forEach((w, other) => this.board.add(other, (recency * w) / totals[position]!));
+      neighbours?.forEach((w, other) => this.board.add(other, (recency * w) / totals[position]!));
     });
     const ranked = this.board.takeTop(request.k, (item) => !inCart.has(item) && allowed(features.itemId(item)));
     const out: Recommendation[] = ranked.items.map((item, r) => ({
       itemId: features.itemId(item),
       score: ranked.scores[r]!,
-      reason: `viewed together with ${features.itemId(strongestSource(item, recent, totals, features))}`,
+      reason: `viewed together with ${features.itemId(recent[strongestSource(item, lists, totals)]!)}`,
       item,
     }));
     const taken = new Set(ranked.items);
@@ -41,14 +42,17 @@ export class CovisitRecommender implements Recommender {
   }
 }
 
-/** The recent item that added most to a candidate's score (found for the k shown, not for every candidate). */
-function strongestSource(item: number, recent: readonly number[], totals: readonly number[], features: FeatureReader): number {
-  let best = recent[0]!;
+/** Position of the recent item that added most to a candidate's score (found for the k shown, not for every candidate). */
+function strongestSource(item: number, lists: ReadonlyArray<Neighbours | undefined>, totals: readonly number[]): number {
+  let best = 0;
   let bestAdd = 0;
-  recent.forEach((source, position) => {
-    const add = (features.neighbours(source)?.get(item) ?? 0) / (totals[position]! * (1 + position));
-    if (add > bestAdd) [best, bestAdd] = [source, add];
-  });
+  for (let position = 0; position < lists.length; position++) {
+    const add = (lists[position]?.get(item) ?? 0) / (totals[position]! * (1 + position));
+    if (add > bestAdd) {
+      best = position;
+      bestAdd = add;
+    }
+  }
   return best;
 }
 
