@@ -53,7 +53,7 @@ export interface Engagement {
 /** An item never shown or clicked. */
 export const NO_ENGAGEMENT: Engagement = { impressions: 0, clicks: 0 };
 
-export type SessionIndexReader = Pick<SessionIndex, 'opened' | 'oldestLive' | 'sessionsWith' | 'copySessions' | 'sessionCount'>;
+export type SessionIndexReader = Pick<SessionIndex, 'opened' | 'oldestLive' | 'sessionsWith' | 'copySessions' | 'sessionCount' | 'newestSession' | 'sessionsSince'>;
 
 export interface FeatureStoreStats {
   counters: Counters;

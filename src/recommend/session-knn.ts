@@ -95,9 +95,12 @@ export class SessionKnn {
   private readonly similarity = new ScoreBoard();
   private readonly knn = new ScoreBoard();
   private readonly blended = new ScoreBoard();
-  private readonly neighbourHits = new ScoreBoard();
-  /** Position weight of each session item during a request (0 elsewhere), indexed by item. */
-  private marks = new Float64Array(1024);
+  /**
+   * The session's items during a request, one bit per item id: every item of every neighbour is
+   * tested, and a bit set of all items stays in the processor's cache where an array of weights
+   * indexed by item would miss on most tests.
+   */
+  private members = new Int32Array(32);
   /** 1 / (1 + d)^distanceDecay for every distance within a session. */
   private readonly distanceWeights: Float64Array;
   /** Candidate rows, reused (see CandidateSet.features). */
@@ -129,8 +132,8 @@ export class SessionKnn {
       sessionItems.push(item);
       sessionWeights.push(1 / Math.pow(i + 1, p.positionDecay));
     }
-    this.ensureMarks(sessionItems);
-    for (let s = 0; s < sessionItems.length; s++) this.marks[sessionItems[s]!] = sessionWeights[s]!;
+    this.ensureMembers(sessionItems);
+    for (const item of sessionItems) this.members[item >>> 5]! |= 1 << (item & 31);
 
     // 2. Neighbour sessions by weighted overlap.
     const oldestLive = index.oldestLive;
@@ -158,11 +161,9 @@ export class SessionKnn {
       const length = lengths[n]!;
       const at = n * MAX_SEQUENCE;
       let lastShared = -1;
-      for (let j = length - 1; j >= 0 && lastShared < 0; j--) if (this.mark(sequences[at + j]!) > 0) lastShared = j;
+      for (let j = length - 1; j >= 0 && lastShared < 0; j--) if (this.isMember(sequences[at + j]!)) lastShared = j;
       for (let j = 0; j < length; j++) {
-        const item = sequences[at + j]!;
-        this.knn.add(item, sim * this.distanceWeights[lastShared < 0 ? 0 : Math.abs(j - lastShared)]!);
-        this.neighbourHits.add(item, 1);
+        this.knn.add(sequences[at + j]!, sim * this.distanceWeights[lastShared < 0 ? 0 : Math.abs(j - lastShared)]!);
       }
     }
     const knn = this.knn;
@@ -202,24 +203,23 @@ export class SessionKnn {
       for (let i = 0; i < recent.length; i++) if (recent[i] === item) occurrences++;
       let covisited = 0;
       for (let s = 0; s < sessionCovisits.length; s++) covisited += sessionWeights[s]! * weightOf(sessionCovisits[s], item) * sessionCovisitScales[s]!;
-      const postings = index.sessionsWith(item);
+      const newest = index.newestSession(item);
       rows[f + F_BLENDED] = top.scores[r]!;
       rows[f + F_KNN] = this.knn.get(item) * knnScale;
-      rows[f + F_REVISIT] = this.mark(item);
+      rows[f + F_REVISIT] = this.isMember(item) ? sessionWeights[sessionItems.indexOf(item)]! : 0;
       rows[f + F_IS_LAST] = recent[0] === item ? 1 : 0;
       rows[f + F_OCCURRENCES] = occurrences;
       rows[f + F_NEXT_OF_LAST] = weightOf(nextOfLast, item) * lastScale;
       rows[f + F_NEXT_OF_SECOND_LAST] = weightOf(nextOfSecondLast, item) * secondLastScale;
       rows[f + F_POPULARITY] = logOnePlus(index.sessionCount(item)) / logOnePlusTotal;
-      rows[f + F_NEIGHBOUR_SHARE] = this.neighbourHits.get(item) / Math.max(1, neighbourCount);
+      rows[f + F_NEIGHBOUR_SHARE] = this.knn.addsTo(item) / Math.max(1, neighbourCount);
       rows[f + F_SESSION_LENGTH] = recent.length;
-      rows[f + F_LAST_SEEN] = postings.length === 0 ? 1 : Math.log1p(opened - postings[postings.length - 1]!) / logOnePlusTotal;
-      rows[f + F_RECENT_SHARE] = sessionsSince(postings, opened - recentWindow) / recentWindow;
+      rows[f + F_LAST_SEEN] = newest < 0 ? 1 : Math.log1p(opened - newest) / logOnePlusTotal;
+      rows[f + F_RECENT_SHARE] = index.sessionsSince(item, opened - recentWindow) / recentWindow;
       rows[f + F_COVISITED_WITH_SESSION] = covisited;
     }
-    for (const item of sessionItems) this.marks[item] = 0;
+    for (const item of sessionItems) this.members[item >>> 5] = 0;
     this.knn.clear();
-    this.neighbourHits.clear();
     return { session, items: top.items, features: rows };
   }
 
@@ -230,43 +230,17 @@ export class SessionKnn {
     return this.neighbourScratch;
   }
 
-  private mark(item: number): number {
-    return item < this.marks.length ? this.marks[item]! : 0;
+  private isMember(item: number): boolean {
+    const word = item >>> 5;
+    return word < this.members.length && (this.members[word]! & (1 << (item & 31))) !== 0;
   }
 
-  private ensureMarks(items: readonly number[]): void {
+  private ensureMembers(items: readonly number[]): void {
     let max = 0;
     for (const item of items) if (item > max) max = item;
-    if (max >= this.marks.length) {
-      const grown = new Float64Array(Math.max(max + 1, this.marks.length * 2));
-      grown.set(this.marks);
-      this.marks = grown;
-    }
+    const words = (max >>> 5) + 1;
+    if (words > this.members.length) this.members = new Int32Array(Math.max(words, this.members.length * 2));
   }
-}
-
-/**
- * How many ids of an ascending list are at least `from`. Few are, for most items: the search
- * gallops back from the end (1, 2, 4... places) and bisects only the last step, so it reads the
- * list's tail instead of jumping across a list of a thousand ids.
- */
-function sessionsSince(ids: readonly number[], from: number): number {
-  let hi = ids.length;
-  let step = 1;
-  while (hi > 0 && ids[hi - 1]! >= from) {
-    const probe = Math.max(0, hi - step);
-    if (ids[probe]! < from) break;
-    hi = probe;
-    step *= 2;
-  }
-  // ids[hi..] are all >= from; the first of them lies within [hi - step, hi].
-  let lo = Math.max(0, hi - step);
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (ids[mid]! < from) lo = mid + 1;
-    else hi = mid;
-  }
-  return ids.length - lo;
 }
 
 /** log(1 + c) for the small counts most items have, from a table: a request takes hundreds of them. */

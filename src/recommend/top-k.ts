@@ -16,9 +16,10 @@ const FIRST_BITS = 10;
 
 export class ScoreBoard {
   private bits = FIRST_BITS;
-  /** id + 1 per slot (EMPTY: free), and its score. */
+  /** id + 1 per slot (EMPTY: free), its score, and how many adds made it. */
   private keys = new Int32Array(1 << FIRST_BITS);
   private values = new Float64Array(1 << FIRST_BITS);
+  private adds = new Int32Array(1 << FIRST_BITS);
   /**
    * Occupied slots in the order their ids were first added: a typed array with a count, since
    * emptying a plain array (length = 0) drops its storage and every request would grow it again.
@@ -58,6 +59,7 @@ export class ScoreBoard {
     let slot = this.find(key);
     if (this.keys[slot] === key) {
       this.values[slot]! += score;
+      this.adds[slot]!++;
       return;
     }
     if (2 * (this.used + 1) > this.keys.length) {
@@ -66,12 +68,19 @@ export class ScoreBoard {
     }
     this.keys[slot] = key;
     this.values[slot] = score;
+    this.adds[slot] = 1;
     this.slots[this.used++] = slot;
   }
 
   get(item: number): number {
     const slot = this.find(item + 1);
     return this.keys[slot] === EMPTY ? 0 : this.values[slot]!;
+  }
+
+  /** How many adds an id's score sums (0 for none). */
+  addsTo(item: number): number {
+    const slot = this.find(item + 1);
+    return this.keys[slot] === EMPTY ? 0 : this.adds[slot]!;
   }
 
   clear(): void {
@@ -139,16 +148,18 @@ export class ScoreBoard {
 
   /** Doubles the table (kept at most half full, so probes stay short) and the slot list. */
   private grow(): void {
-    const { keys: oldKeys, values: oldValues, slots: oldSlots, used } = this;
+    const { keys: oldKeys, values: oldValues, adds: oldAdds, slots: oldSlots, used } = this;
     this.bits++;
     this.keys = new Int32Array(1 << this.bits);
     this.values = new Float64Array(1 << this.bits);
+    this.adds = new Int32Array(1 << this.bits);
     this.slots = new Int32Array(1 << (this.bits - 1));
     for (let i = 0; i < used; i++) {
       const old = oldSlots[i]!;
       const slot = this.find(oldKeys[old]!);
       this.keys[slot] = oldKeys[old]!;
       this.values[slot] = oldValues[old]!;
+      this.adds[slot] = oldAdds[old]!;
       this.slots[i] = slot;
     }
   }

@@ -12,6 +12,7 @@ export const MAX_SEQUENCE = 64;
 const INLINE = 8;
 const GROW_STEP = 1 << 16;
 const NO_SESSIONS: readonly number[] = [];
+const NO_SESSION = -1;
 
 export interface SessionIndexSnapshot {
   capacity: number;
@@ -28,18 +29,25 @@ export interface SessionIndexSnapshot {
   postingStart?: Int32Array;
   postingIds?: Int32Array;
   postings?: number[][];
-  counts: number[];
+  /** An Int32Array; checkpoints from before hold an array. */
+  counts: Int32Array | number[];
 }
 
 export class SessionIndex {
   private next = 0;
-  private inline = new Int32Array(0);
-  private lengths = new Uint8Array(0);
+  private inline: Int32Array = new Int32Array(0);
+  private lengths: Uint8Array = new Uint8Array(0);
   /** Items past INLINE, by session id. */
   private overflow = new Map<number, number[]>();
   private postings: number[][] = [];
   /** Sessions that ever held each item: postings are trimmed, this count is not. */
-  private counts: number[] = [];
+  private counts = new Int32Array(0);
+  /**
+   * The newest session holding each item (NO_SESSION: none), beside the counts in flat arrays: a
+   * request reads both for each of its candidates, where a posting list's tail is two or three
+   * cache misses away (array, elements, tail).
+   */
+  private newest = new Int32Array(0);
 
   constructor(
     readonly capacity = 1_000_000,
@@ -80,13 +88,12 @@ export class SessionIndex {
     }
     this.lengths[slot] = length + 1;
     if (seen) return;
-    while (this.postings.length <= item) {
-      this.postings.push([]);
-      this.counts.push(0);
-    }
+    if (item >= this.counts.length) this.growItems(item);
+    while (this.postings.length <= item) this.postings.push([]);
     const list = this.postings[item]!;
     list.push(id);
     this.counts[item]!++;
+    this.newest[item] = id;
     // Amortised trim: keep the newest postingLimit ids once twice that many have gathered.
     if (list.length >= 2 * this.postingLimit) list.splice(0, list.length - this.postingLimit);
   }
@@ -135,7 +142,31 @@ export class SessionIndex {
 
   /** How many sessions ever held the item (for IDF). */
   sessionCount(item: number): number {
-    return this.counts[item] ?? 0;
+    return item < this.counts.length ? this.counts[item]! : 0;
+  }
+
+  /** The newest session that holds the item (it may have aged out), or -1 for none. */
+  newestSession(item: number): number {
+    return item < this.newest.length ? this.newest[item]! : NO_SESSION;
+  }
+
+  /**
+   * How many of the sessions holding `item` (within its postings) have ids of at least `from`.
+   * The newest id answers at once for the many items not seen since.
+   */
+  sessionsSince(item: number, from: number): number {
+    return this.newestSession(item) < from ? 0 : countAtLeast(this.sessionsWith(item), from);
+  }
+
+  /** Room for item ids up to `item` in the per-item arrays, doubling. */
+  private growItems(item: number): void {
+    const size = Math.max(item + 1, 2 * this.counts.length, 1024);
+    const counts = new Int32Array(size);
+    counts.set(this.counts);
+    const newest = new Int32Array(size).fill(NO_SESSION);
+    newest.set(this.newest);
+    this.counts = counts;
+    this.newest = newest;
   }
 
   private grow(): void {
@@ -159,10 +190,47 @@ export class SessionIndex {
 
   static restore(s: SessionIndexSnapshot): SessionIndex {
     const index = new SessionIndex(s.capacity, s.postingLimit);
-    const postings = s.postings ?? unpack(s.postingStart!, s.postingIds!);
-    Object.assign(index, { next: s.next, inline: s.inline, lengths: s.lengths, overflow: s.overflow, postings, counts: s.counts });
+    index.load(s);
     return index;
   }
+
+  /** Takes the records of a snapshot (of an index with the same capacity and posting limit). */
+  protected load(s: SessionIndexSnapshot): void {
+    this.next = s.next;
+    this.inline = s.inline;
+    this.lengths = s.lengths;
+    this.overflow = s.overflow;
+    this.postings = s.postings ?? unpack(s.postingStart!, s.postingIds!);
+    this.counts = Int32Array.from(s.counts);
+    this.newest = new Int32Array(this.counts.length).fill(NO_SESSION);
+    this.postings.forEach((ids, item) => {
+      if (ids.length > 0) this.newest[item] = ids[ids.length - 1]!;
+    });
+  }
+}
+
+/**
+ * How many ids of an ascending list are at least `from`. Few are, for most items: the search
+ * gallops back from the end (1, 2, 4... places) and bisects only the last step, so it reads the
+ * list's tail instead of jumping across a list of a thousand ids.
+ */
+export function countAtLeast(ids: readonly number[], from: number): number {
+  let hi = ids.length;
+  let step = 1;
+  while (hi > 0 && ids[hi - 1]! >= from) {
+    const probe = Math.max(0, hi - step);
+    if (ids[probe]! < from) break;
+    hi = probe;
+    step *= 2;
+  }
+  // ids[hi..] are all >= from; the first of them lies within [hi - step, hi].
+  let lo = Math.max(0, hi - step);
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ids[mid]! < from) lo = mid + 1;
+    else hi = mid;
+  }
+  return ids.length - lo;
 }
 
 function unpack(start: Int32Array, ids: Int32Array): number[][] {

@@ -7,7 +7,7 @@
 import type { Cluster, Redis } from 'ioredis';
 import { Dictionary } from '../memory/dictionary.ts';
 import type { ContextQuery } from '../memory/feature-state.ts';
-import { MAX_SEQUENCE } from '../memory/session-index.ts';
+import { countAtLeast, MAX_SEQUENCE } from '../memory/session-index.ts';
 import type { SessionView } from '../memory/session-table.ts';
 import type { UserProfile } from '../memory/user-profiles.ts';
 import { NO_ENGAGEMENT, type Engagement, type FeatureReader, type SessionIndexReader } from '../feature-store.ts';
@@ -203,6 +203,8 @@ class PrefetchedReader implements FeatureReader {
         }
       },
       sessionCount: (i: number) => counts.get(i) ?? 0,
+      newestSession: (i: number) => postingsOf.get(i)?.at(-1) ?? -1,
+      sessionsSince: (i: number, from: number) => countAtLeast(postingsOf.get(i) ?? [], from),
     };
   }
 

@@ -54,8 +54,7 @@ class IndexRecorder extends SessionIndex {
   /** Takes over an index's records (sequences are kept: a record's items are projected whole). */
   static adopt(index: SessionIndex, sink: () => EffectSink): IndexRecorder {
     const recorder = new IndexRecorder(index.capacity, index.postingLimit);
-    // The same private fields SessionIndex.restore fills.
-    Object.assign(recorder, index.snapshot());
+    recorder.load(index.snapshot());
     recorder.sink = sink;
     return recorder;
   }
