@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { SessionIndex } from './session-index.ts';
+import { MAX_SEQUENCE, SessionIndex } from './session-index.ts';
 
 /** A session's items in click order, read as the recommender reads them. */
 function sequence(index: SessionIndex, id: number): number[] {
@@ -64,6 +64,47 @@ describe('SessionIndex long sessions', () => {
     assert.deepEqual(sequence(index, reused), [99]);
     assert.deepEqual(sequence(index, long), []);
   });
+
+  it('reads and copies sessions of every length as written, while the ring reuses slots and their tails', () => {
+    const capacity = 5;
+    const index = new SessionIndex(capacity, 1000);
+    const written = new Map<number, number[]>();
+    let seed = 7;
+    const random = (n: number) => (seed = (seed * 48271) % 2147483647) % n;
+    for (let s = 0; s < 200; s++) {
+      const id = index.open();
+      const items = Array.from({ length: random(MAX_SEQUENCE + 10) }, () => random(50));
+      for (const item of items) index.append(id, item);
+      written.set(id, items.slice(0, MAX_SEQUENCE));
+      // The live sessions, read one by one and copied together.
+      const live = [...written.keys()].filter((n) => index.isLive(n));
+      const ids = Int32Array.from(live);
+      const into = new Int32Array(live.length * MAX_SEQUENCE);
+      const lengths = new Int32Array(live.length);
+      index.copySessions(ids, live.length, into, lengths);
+      live.forEach((n, at) => {
+        assert.deepEqual(sequence(index, n), written.get(n), `session ${n}`);
+        assert.deepEqual(Array.from(into.subarray(at * MAX_SEQUENCE, at * MAX_SEQUENCE + lengths[at]!)), written.get(n), `copy of session ${n}`);
+      });
+    }
+    const tails = index.snapshot().tails!;
+    assert.ok(tails.length <= (capacity + 1) * (MAX_SEQUENCE - 7), `aged-out sessions give their tails back (${tails.length} values in the pool)`);
+  });
+
+  it('knows each item\'s newest session and counts the sessions since an id', () => {
+    const index = new SessionIndex(100, 1000);
+    for (let s = 0; s < 10; s++) {
+      const id = index.open();
+      index.append(id, s % 2 === 0 ? 1 : 2);
+    }
+    assert.equal(index.newestSession(1), 8);
+    assert.equal(index.newestSession(2), 9);
+    assert.equal(index.newestSession(3), -1);
+    assert.equal(index.sessionsSince(1, 4), 3); // 4, 6, 8
+    assert.equal(index.sessionsSince(1, 9), 0);
+    assert.equal(index.sessionsSince(2, 0), 5);
+    assert.equal(index.sessionsSince(3, 0), 0);
+  });
 });
 
 describe('SessionIndex checkpoints', () => {
@@ -80,5 +121,28 @@ describe('SessionIndex checkpoints', () => {
       for (let item = 0; item < 40; item++) assert.deepEqual(copy.sessionsWith(item), index.sessionsWith(item));
       for (let id = 0; id < 30; id++) assert.deepEqual(sequence(copy, id), sequence(index, id));
     }
+  });
+
+  it('restores long sessions from the older form that kept their items past the row in a map', () => {
+    const index = new SessionIndex(100, 50);
+    const sessions = [5, 8, 9, 20, MAX_SEQUENCE].map((length, s) => Array.from({ length }, (_, j) => s * 100 + j));
+    for (const items of sessions) {
+      const id = index.open();
+      for (const item of items) index.append(id, item);
+    }
+    // The older layout: eight items in each row, the rest by session id.
+    const inline = new Int32Array(index.snapshot().inline.length);
+    const overflow = new Map<number, number[]>();
+    sessions.forEach((items, id) => {
+      inline.set(items.slice(0, 8), id * 8);
+      if (items.length > 8) overflow.set(id, items.slice(8));
+    });
+    const legacy = { ...structuredClone(index.snapshot()), inline, overflow, tails: undefined, freeTails: undefined };
+    const copy = SessionIndex.restore(legacy);
+    sessions.forEach((items, id) => assert.deepEqual(sequence(copy, id), items));
+    const more = copy.open();
+    for (let j = 0; j < 12; j++) copy.append(more, 1000 + j);
+    assert.deepEqual(sequence(copy, more), Array.from({ length: 12 }, (_, j) => 1000 + j));
+    sessions.forEach((items, id) => assert.deepEqual(sequence(copy, id), items, 'a new tail takes a free chunk'));
   });
 });

@@ -5,11 +5,17 @@
  * the next shopper as soon as its event is applied. Memory is bounded twice: the newest
  * `capacity` sessions are kept (a ring), and each item keeps at most 2 x `postingLimit` ids.
  *
- * Sequences live in flat typed arrays: INLINE items a session in one Int32Array (most sessions
- * are shorter), the rare longer tail in a map; about 33 bytes a session plus its postings.
+ * Sequences live in flat typed arrays: a row of INLINE items a session (most sessions are
+ * shorter); a longer session keeps its first SPILL_AT items in its row, and the row's last place
+ * points to a chunk of a shared pool that holds the rest. About 33 bytes a session plus its
+ * postings, and copying a long neighbour session costs two reads, not a map lookup.
  */
 export const MAX_SEQUENCE = 64;
 const INLINE = 8;
+/** Where a long session's row points to its tail chunk. */
+const SPILL_AT = INLINE - 1;
+/** Items a tail chunk holds: those from SPILL_AT on. */
+const TAIL = MAX_SEQUENCE - SPILL_AT;
 const GROW_STEP = 1 << 16;
 const NO_SESSIONS: readonly number[] = [];
 const NO_SESSION = -1;
@@ -20,7 +26,11 @@ export interface SessionIndexSnapshot {
   next: number;
   inline: Int32Array;
   lengths: Uint8Array;
-  overflow: Map<number, number[]>;
+  /** The tail chunks (TAIL items each) and the free ones among them. */
+  tails?: Int32Array;
+  freeTails?: Int32Array;
+  /** Checkpoints from before the pool: items past INLINE by session id (rows hold INLINE items). */
+  overflow?: Map<number, number[]>;
   /**
    * Postings end to end (item i: postingIds[postingStart[i]] up to postingStart[i + 1]): two
    * typed arrays serialize in a few milliseconds where tens of thousands of arrays took 20+.
@@ -37,8 +47,10 @@ export class SessionIndex {
   private next = 0;
   private inline: Int32Array = new Int32Array(0);
   private lengths: Uint8Array = new Uint8Array(0);
-  /** Items past INLINE, by session id. */
-  private overflow = new Map<number, number[]>();
+  private tails: Int32Array = new Int32Array(0);
+  /** Chunks handed out so far (free ones included), and those given back by aged-out sessions. */
+  private tailChunks = 0;
+  private freeTails: number[] = [];
   private postings: number[][] = [];
   /** Sessions that ever held each item: postings are trimmed, this count is not. */
   private counts = new Int32Array(0);
@@ -64,7 +76,8 @@ export class SessionIndex {
     const id = this.next++;
     const slot = id % this.capacity;
     if (slot >= this.lengths.length) this.grow();
-    if (id >= this.capacity) this.overflow.delete(id - this.capacity);
+    // The session aging out of this slot gives back its tail.
+    else if (this.lengths[slot]! > INLINE) this.freeTails.push(this.inline[slot * INLINE + SPILL_AT]!);
     this.lengths[slot] = 0;
     return id;
   }
@@ -80,11 +93,15 @@ export class SessionIndex {
     if (length >= MAX_SEQUENCE) return;
     let seen = false;
     for (let j = 0; j < length && !seen; j++) seen = this.itemAt(id, j) === item;
-    if (length < INLINE) this.inline[slot * INLINE + length] = item;
+    const row = slot * INLINE;
+    if (length < INLINE) this.inline[row + length] = item;
     else {
-      let tail = this.overflow.get(id);
-      if (!tail) this.overflow.set(id, (tail = []));
-      tail.push(item);
+      if (length === INLINE) {
+        const chunk = this.takeTail();
+        this.tails[chunk * TAIL] = this.inline[row + SPILL_AT]!;
+        this.inline[row + SPILL_AT] = chunk;
+      }
+      this.tails[this.inline[row + SPILL_AT]! * TAIL + length - SPILL_AT] = item;
     }
     this.lengths[slot] = length + 1;
     if (seen) return;
@@ -105,7 +122,10 @@ export class SessionIndex {
 
   /** The j-th item (click order) of a live session; j < length(id). */
   itemAt(id: number, j: number): number {
-    return j < INLINE ? this.inline[(id % this.capacity) * INLINE + j]! : this.overflow.get(id)![j - INLINE]!;
+    const slot = id % this.capacity;
+    const row = slot * INLINE;
+    if (j < SPILL_AT || this.lengths[slot]! <= INLINE) return this.inline[row + j]!;
+    return this.tails[this.inline[row + SPILL_AT]! * TAIL + j - SPILL_AT]!;
   }
 
   /**
@@ -116,13 +136,18 @@ export class SessionIndex {
    */
   copySessions(ids: Int32Array, count: number, into: Int32Array, lengths: Int32Array): void {
     for (let n = 0; n < count; n++) lengths[n] = this.length(ids[n]!);
-    const inline = this.inline;
+    const { inline, tails } = this;
     for (let n = 0; n < count; n++) {
       const length = lengths[n]!;
       const from = (ids[n]! % this.capacity) * INLINE;
       const to = n * MAX_SEQUENCE;
-      for (let j = 0; j < length && j < INLINE; j++) into[to + j] = inline[from + j]!;
-      if (length > INLINE) into.set(this.overflow.get(ids[n]!)!, to + INLINE);
+      if (length <= INLINE) {
+        for (let j = 0; j < length; j++) into[to + j] = inline[from + j]!;
+        continue;
+      }
+      for (let j = 0; j < SPILL_AT; j++) into[to + j] = inline[from + j]!;
+      const tail = inline[from + SPILL_AT]! * TAIL - SPILL_AT;
+      for (let j = SPILL_AT; j < length; j++) into[to + j] = tails[tail + j]!;
     }
   }
 
@@ -158,6 +183,18 @@ export class SessionIndex {
     return this.newestSession(item) < from ? 0 : countAtLeast(this.sessionsWith(item), from);
   }
 
+  /** A free tail chunk, growing the pool by half when none is left. */
+  private takeTail(): number {
+    const free = this.freeTails.pop();
+    if (free !== undefined) return free;
+    if ((this.tailChunks + 1) * TAIL > this.tails.length) {
+      const grown = new Int32Array(Math.max(64, Math.ceil(this.tailChunks * 1.5) + 1) * TAIL);
+      grown.set(this.tails);
+      this.tails = grown;
+    }
+    return this.tailChunks++;
+  }
+
   /** Room for item ids up to `item` in the per-item arrays, doubling. */
   private growItems(item: number): void {
     const size = Math.max(item + 1, 2 * this.counts.length, 1024);
@@ -180,12 +217,14 @@ export class SessionIndex {
   }
 
   snapshot(): SessionIndexSnapshot {
-    const { capacity, postingLimit, next, inline, lengths, overflow, postings, counts } = this;
+    const { capacity, postingLimit, next, inline, lengths, postings, counts } = this;
     const postingStart = new Int32Array(postings.length + 1);
     for (let i = 0; i < postings.length; i++) postingStart[i + 1] = postingStart[i]! + postings[i]!.length;
     const postingIds = new Int32Array(postingStart[postings.length]!);
     for (let i = 0; i < postings.length; i++) postingIds.set(postings[i]!, postingStart[i]!);
-    return { capacity, postingLimit, next, inline, lengths, overflow, postingStart, postingIds, counts };
+    // A copy of the used chunks: v8 serializes a view with its whole buffer, spare room included.
+    const tails = this.tails.slice(0, this.tailChunks * TAIL);
+    return { capacity, postingLimit, next, inline, lengths, tails, freeTails: Int32Array.from(this.freeTails), postingStart, postingIds, counts };
   }
 
   static restore(s: SessionIndexSnapshot): SessionIndex {
@@ -199,7 +238,18 @@ export class SessionIndex {
     this.next = s.next;
     this.inline = s.inline;
     this.lengths = s.lengths;
-    this.overflow = s.overflow;
+    this.tails = s.tails ?? new Int32Array(0);
+    this.tailChunks = this.tails.length / TAIL;
+    this.freeTails = Array.from(s.freeTails ?? []);
+    // An older checkpoint's long sessions move their tails into the pool.
+    s.overflow?.forEach((tail, id) => {
+      if (!this.isLive(id)) return;
+      const row = (id % this.capacity) * INLINE;
+      const chunk = this.takeTail();
+      this.tails[chunk * TAIL] = this.inline[row + SPILL_AT]!;
+      this.tails.set(tail.slice(0, TAIL - 1), chunk * TAIL + 1);
+      this.inline[row + SPILL_AT] = chunk;
+    });
     this.postings = s.postings ?? unpack(s.postingStart!, s.postingIds!);
     this.counts = Int32Array.from(s.counts);
     this.newest = new Int32Array(this.counts.length).fill(NO_SESSION);
