@@ -19,6 +19,7 @@ export const options = {
   duration: { default: 15, help: 'seconds of each measured phase' },
   warmup: { default: 3, help: 'seconds of unmeasured load first' },
   connections: { default: 64, help: 'connections for the max-throughput phase' },
+  target: { default: 10_000, help: 'requests/s of the sustained phase: an open loop at the target throughput, for its p99' },
   rate: { default: 1000, help: 'requests/s of the fixed-rate phases' },
   rateConnections: { default: 16, help: 'connections for the autocannon fixed-rate phase' },
   recommender: { default: 'configured', help: 'strategy the server serves (a config `recommender` value); "configured": the default configuration' },
@@ -112,6 +113,11 @@ export async function run(args: string[]): Promise<Result> {
     info(`max throughput: ${o.connections} connections, ${o.duration} s`);
     const max = await runAutocannon({ url: base, connections: o.connections, duration: o.duration, requests: rotating });
     info(`max: ${max.requestsPerSecond} requests/s, p50 ${max.latencyMs.p50} ms, p99 ${max.latencyMs.p99} ms`);
+    // The target is a throughput and a p99 together: sent on schedule, whatever the answers do.
+    info(`sustained: paced open loop at ${o.target} requests/s, ${o.duration} s`);
+    const sustained = await pacedLoad({ url: (i) => `${base}${path(next + i)}`, rate: o.target, durationS: o.duration });
+    next += sustained.sent;
+    info(`sustained: ${sustained.achievedRate} requests/s sent, ${sustained.answered} answered, p50 ${sustained.latencyMs.p50} ms, p99 ${sustained.latencyMs.p99} ms`);
     info(`fixed rate (autocannon overallRate ${o.rate}), ${o.duration} s`);
     const rate = await runAutocannon({ url: base, connections: o.rateConnections, duration: o.duration, overallRate: o.rate, ignoreCoordinatedOmission: true, requests: rotating });
     info(`paced open loop at ${o.rate} requests/s, ${o.duration} s`);
@@ -123,6 +129,7 @@ export async function run(args: string[]): Promise<Result> {
       strategy: check.strategy,
       requestsPerSecond: max.requestsPerSecond,
       latencyMs: max.latencyMs,
+      sustained,
       atFixedRate: {
         rate: o.rate,
         paced: paced,

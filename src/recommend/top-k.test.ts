@@ -23,6 +23,16 @@ describe('ScoreBoard', () => {
     assert.deepEqual(b.takeTop(5, () => true), { items: [], scores: [] });
   });
 
+  it('breaks ties by the order ids were first added, in the list and at the cut', () => {
+    const b = new ScoreBoard();
+    const added = [9, 4, 7, 1, 8, 2, 6, 3, 5];
+    for (const item of added) b.add(item, item % 3 === 0 ? 2 : 1);
+    // Score 2: 9, 6, 3 in the order added; then score 1 in the order added, cut at five.
+    assert.deepEqual(b.takeTop(5, () => true).items, [9, 6, 3, 4, 7]);
+    for (let item = 0; item < 200; item++) b.add(item, 1);
+    assert.deepEqual(b.takeTop(100, () => true).items, Array.from({ length: 100 }, (_, i) => i));
+  });
+
   it('grows past its initial size', () => {
     const b = new ScoreBoard();
     b.add(100_000, 2);
