@@ -28,12 +28,13 @@ export class CovisitRecommender implements Recommender {
       neighbours?.forEach((w, other) => this.board.add(other, (recency * w) / totals[position]!));
     });
     const ranked = this.board.takeTop(request.k, (item) => !inCart.has(item) && allowed(features.itemId(item)));
-    const out: Recommendation[] = ranked.items.map((item, r) => ({
-      itemId: features.itemId(item),
-      score: ranked.scores[r]!,
-      reason: `viewed together with ${features.itemId(recent[strongestSource(item, lists, totals)]!)}`,
-      item,
-    }));
+    // One reason string per recent item, shared by the items it brought.
+    const reasons = recent.map((item) => `viewed together with ${features.itemId(item)}`);
+    const out: Recommendation[] = [];
+    for (let r = 0; r < ranked.items.length; r++) {
+      const item = ranked.items[r]!;
+      out.push({ itemId: features.itemId(item), score: ranked.scores[r]!, reason: reasons[strongestSource(item, lists, totals)]!, item });
+    }
     const taken = new Set(ranked.items);
     const skip = (item: number) => taken.has(item) || inCart.has(item);
     fill(out, features.trending(request.k * 2 + RECENT), 'trending now', request.k, features, allowed, skip, taken);

@@ -18,7 +18,8 @@ export class HistoricalRecommender implements Recommender {
       neighbours?.forEach((w, other) => this.board.add(other, w));
     }
     const top = this.board.takeTop(request.k, (item) => allowed(features.itemId(item)));
-    const out: Recommendation[] = top.items.map((item, r) => ({ itemId: features.itemId(item), score: top.scores[r]!, reason: 'goes with your past purchases' }));
+    const out: Recommendation[] = [];
+    for (let r = 0; r < top.items.length; r++) out.push({ itemId: features.itemId(top.items[r]!), score: top.scores[r]!, reason: 'goes with your past purchases' });
     const taken = new Set(out.map((r) => r.itemId));
     for (const item of features.popular(request.k * 2)) {
       if (out.length >= request.k) break;

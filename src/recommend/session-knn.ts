@@ -79,14 +79,14 @@ const F_LAST_SEEN = CANDIDATE_FEATURES.indexOf('lastSeen');
 const F_RECENT_SHARE = CANDIDATE_FEATURES.indexOf('recentShare');
 const F_COVISITED_WITH_SESSION = CANDIDATE_FEATURES.indexOf('covisitedWithSession');
 
+/**
+ * Items and features are views of buffers the generator reuses, valid until its next call (a
+ * new typed array per request would make every minor GC sweep thousands of array buffers).
+ */
 export interface CandidateSet {
   session: SessionView | undefined;
-  items: number[];
-  /**
-   * items.length x FEATURE_COUNT, row-major: a view of a buffer the generator reuses, valid
-   * until its next call (a new typed array per request would make every minor GC sweep
-   * thousands of array buffers).
-   */
+  items: Int32Array;
+  /** items.length x FEATURE_COUNT, row-major. */
   features: Float64Array;
 }
 

@@ -7,10 +7,14 @@
  */
 const EMPTY = 0;
 
-/** Ids best first, with their scores at the same positions. */
+/**
+ * Ids best first, with their scores at the same positions: views of buffers the board reuses,
+ * valid until its next takeTop (two arrays grown by push on every request were a quarter of
+ * the engine's garbage).
+ */
 export interface Ranking {
-  items: number[];
-  scores: number[];
+  items: Int32Array;
+  scores: Float64Array;
 }
 const FIRST_BITS = 10;
 
@@ -29,6 +33,9 @@ export class ScoreBoard {
   // Selection scratch: the ranking under construction, best first.
   private rankItems = new Int32Array(64);
   private rankScores = new Float64Array(64);
+  // The accepted ranking handed out.
+  private topItems = new Int32Array(64);
+  private topScores = new Float64Array(64);
 
   /** Ids holding a score. */
   get size(): number {
@@ -95,21 +102,24 @@ export class ScoreBoard {
    * it may be asked again about an id when many are rejected. Two flat arrays, not a pair per id.
    */
   takeTop(k: number, accept: (item: number) => boolean): Ranking {
-    const top: Ranking = { items: [], scores: [] };
+    if (this.topItems.length < k) {
+      this.topItems = new Int32Array(k);
+      this.topScores = new Float64Array(k);
+    }
+    let taken = 0;
     for (let want = k; ; want *= 2) {
       const n = this.rank(want);
-      top.items.length = 0;
-      top.scores.length = 0;
-      for (let r = 0; r < n && top.items.length < k; r++) {
+      taken = 0;
+      for (let r = 0; r < n && taken < k; r++) {
         const item = this.rankItems[r]!;
         if (!accept(item)) continue;
-        top.items.push(item);
-        top.scores.push(this.rankScores[r]!);
+        this.topItems[taken] = item;
+        this.topScores[taken++] = this.rankScores[r]!;
       }
-      if (top.items.length === k || n < want) break;
+      if (taken === k || n < want) break;
     }
     this.clear();
-    return top;
+    return { items: this.topItems.subarray(0, taken), scores: this.topScores.subarray(0, taken) };
   }
 
   /** Puts the `want` best ids into the ranking scratch, best first (ties: first added first); returns how many. */
