@@ -147,6 +147,7 @@ describe('gbdt', () => {
       { features: 13, trees: 100, maxDepth: 5, poolSize: 30 }, // the shape of the shipped model
       { features: 3, trees: 40, maxDepth: 3, poolSize: 4 },
       { features: 1, trees: 5, maxDepth: 1, poolSize: 1 },
+      { features: 2, trees: 3, maxDepth: 0, poolSize: 1 }, // single leaves only: no feature to bin
       { features: 20, trees: 30, maxDepth: 7, poolSize: 40 }, // more than 32 leaves a tree, features not all merged into one pass
     ];
     for (const { features, trees, maxDepth, poolSize } of cases) {

@@ -151,7 +151,7 @@ export function compile(model: GbdtModel): CompiledModel {
     if (!best) break;
     groups[best[0]]!.push(...groups.splice(best[1], 1)[0]!);
   }
-  const paddedGroups = Math.ceil(groups.length / PASS) * PASS;
+  const paddedGroups = Math.max(1, Math.ceil(groups.length / PASS)) * PASS; // no split at all: one pass over the ones row
   const rows = groups.reduce((n, g) => n + size(g), 0) + 1;
   const masks = new Int32Array(rows * slots).fill(-1);
   const group = new Int32Array(features.length);
