@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { compile, scoreRows, train, type GbdtModel } from './gbdt.ts';
+import { compile, GBDT_FORMAT, scoreRows, train, type GbdtModel, type Tree } from './gbdt.ts';
 
 function lcg(seed: number) {
   return () => (seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32;
@@ -15,6 +15,67 @@ function referenceScore(model: GbdtModel, row: ArrayLike<number>): number {
     total += tree.value[node]!;
   }
   return total;
+}
+
+/**
+ * A random model: trees from a single leaf to `maxDepth` levels, leaves at uneven depths, thresholds
+ * drawn from a small pool per feature so that trees share them (ties between trees), pools holding
+ * negatives, zero and infinities.
+ */
+function randomModel(rand: () => number, features: number, trees: number, maxDepth: number, poolSize: number): GbdtModel {
+  const pools = Array.from({ length: features }, () => {
+    const pool = Array.from({ length: poolSize }, () => Math.round((rand() - 0.3) * 2000) / 100);
+    pool.push(0, rand() < 0.5 ? Infinity : -Infinity);
+    return pool;
+  });
+  const make = (): Tree => {
+    const tree: Tree = { feature: [], threshold: [], left: [], right: [], value: [] };
+    const grow = (depth: number): number => {
+      const node = tree.feature.length;
+      tree.feature.push(-1);
+      tree.threshold.push(0);
+      tree.left.push(-1);
+      tree.right.push(-1);
+      tree.value.push(Math.round((rand() - 0.5) * 1e6) / 1e5);
+      if (depth === maxDepth || (depth > 0 && rand() < 0.15)) return node;
+      const f = Math.floor(rand() * features);
+      tree.feature[node] = f;
+      tree.threshold[node] = pools[f]![Math.floor(rand() * pools[f]!.length)]!;
+      tree.left[node] = grow(depth + 1);
+      tree.right[node] = grow(depth + 1);
+      return node;
+    };
+    grow(0);
+    return tree;
+  };
+  const single: Tree = { feature: [-1], threshold: [0], left: [-1], right: [-1], value: [0.25] };
+  return {
+    format: GBDT_FORMAT,
+    featureNames: Array.from({ length: features }, (_, f) => `f${f}`),
+    baseScore: -1.5,
+    trees: [single, ...Array.from({ length: trees }, make)],
+  };
+}
+
+/** Rows of values on, just beside and between the model's thresholds, and NaN, infinities, -0. */
+function edgeRows(rand: () => number, model: GbdtModel, count: number): Float64Array {
+  const width = model.featureNames.length;
+  const thresholds = model.trees.flatMap((t) => t.threshold.filter((_, node) => t.feature[node]! >= 0));
+  const rows = new Float64Array(count * width);
+  for (let i = 0; i < rows.length; i++) {
+    const t = thresholds[Math.floor(rand() * thresholds.length)]!;
+    const pick = rand();
+    rows[i] =
+      pick < 0.3 ? t
+      : pick < 0.4 ? t + 1e-9
+      : pick < 0.5 ? t - 1e-9
+      : pick < 0.55 ? Number.NaN
+      : pick < 0.6 ? Infinity
+      : pick < 0.65 ? -Infinity
+      : pick < 0.7 ? -0
+      : (rand() - 0.3) * 25;
+  }
+  return rows;
 }
 
 function scoreAll(model: GbdtModel, rows: Float64Array, width: number): Float64Array {
@@ -77,6 +138,30 @@ describe('gbdt', () => {
     for (const count of [n, 7, 1]) {
       const scores = scoreAll(model, rows.subarray(0, count * 4), 4);
       for (let i = 0; i < count; i++) assert.equal(scores[i], referenceScore(model, rows.subarray(i * 4, i * 4 + 4)));
+    }
+  });
+
+  it('scores random models bit for bit as the trees read node by node, on edge values', () => {
+    const rand = lcg(11);
+    const cases = [
+      { features: 13, trees: 100, maxDepth: 5, poolSize: 30 }, // the shape of the shipped model
+      { features: 3, trees: 40, maxDepth: 3, poolSize: 4 },
+      { features: 1, trees: 5, maxDepth: 1, poolSize: 1 },
+      { features: 2, trees: 3, maxDepth: 0, poolSize: 1 }, // single leaves only: no feature to bin
+      { features: 20, trees: 30, maxDepth: 7, poolSize: 40 }, // more than 32 leaves a tree, features not all merged into one pass
+    ];
+    for (const { features, trees, maxDepth, poolSize } of cases) {
+      const model = randomModel(rand, features, trees, maxDepth, poolSize);
+      const c = compile(model);
+      if (maxDepth > 5) assert.ok(c.slots > c.trees && c.offsets.length > 6, 'the case takes the general path');
+      for (const count of [0, 1, 5, 500]) {
+        const rows = edgeRows(rand, model, count);
+        const out = new Float64Array(count);
+        scoreRows(c, rows, features, count, out);
+        for (let i = 0; i < count; i++) {
+          assert.equal(out[i], referenceScore(model, rows.subarray(i * features, (i + 1) * features)), `${features} features, depth ${maxDepth}, row ${i}`);
+        }
+      }
     }
   });
 });
