@@ -10,10 +10,8 @@
  *   floor: the same paced load on GET /healthz, which does no work: the latency this machine,
  *          Node's HTTP stack and Fastify give on their own, to judge the recommendation p99 by.
  */
-import { build } from 'esbuild';
 import http from 'node:http';
-import { join } from 'node:path';
-import { datasetFiles, getJson, info, REPO_ROOT, parseOptions, pacedLoad, round, runAutocannon, serverNodeFlags, spawnNode, type ChildServer, type OptionSpec, type Result } from './support.ts';
+import { bundled, datasetFiles, getJson, info, parseOptions, pacedLoad, round, runAutocannon, serverNodeFlags, spawnNode, type ChildServer, type OptionSpec, type Result } from './support.ts';
 
 export const options = {
   duration: { default: 15, help: 'seconds of each measured phase' },
@@ -37,7 +35,7 @@ interface ServerInfo {
 async function startServer(train: string, test: string, recommender: string, env: NodeJS.ProcessEnv): Promise<{ server: ChildServer; info: ServerInfo }> {
   let resolveInfo: (value: ServerInfo) => void = () => undefined;
   const ready = new Promise<ServerInfo>((r) => (resolveInfo = r));
-  const server = spawnNode([...serverNodeFlags(), '--expose-gc', await bundledServer(), train, test, recommender], {
+  const server = spawnNode([...serverNodeFlags(), '--expose-gc', await bundled('recommend-server'), train, test, recommender], {
     core: 0,
     env,
     onLine: (line) => (line.startsWith('{') ? resolveInfo(JSON.parse(line) as ServerInfo) : process.stderr.write(`[server] ${line}\n`)),
@@ -53,17 +51,6 @@ async function startServer(train: string, test: string, recommender: string, env
   } finally {
     clearTimeout(timer);
   }
-}
-
-/**
- * The server script compiled to plain JavaScript, as `npm start` runs the product (dist/): under
- * `--import tsx` a module-loader thread shares the pinned core, and its idle-time collections
- * (10-20 ms, twice a minute) showed up in the paced p99.
- */
-async function bundledServer(): Promise<string> {
-  const outfile = join(REPO_ROOT, 'bench', 'out', 'recommend-server.mjs');
-  await build({ entryPoints: [join(REPO_ROOT, 'bench', 'recommend-server.ts')], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile, logLevel: 'warning' });
-  return outfile;
 }
 
 interface Recommendations {

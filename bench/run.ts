@@ -45,6 +45,12 @@ const BENCHMARKS: Record<string, Entry> = {
     nodeFlags: ['--expose-gc'],
     load: () => import('./recommend.ts'),
   },
+  engine: {
+    summary: 'the recommendation engine in-process (no HTTP), Diginetica loaded, compiled as the product runs, request by request on core 0',
+    target: 'the share of the recommend budget (10,000 requests/s: 100 µs a request) the engine takes',
+    core: 1,
+    load: () => import('./engine.ts'),
+  },
   freshness: {
     summary: 'event accepted -> reflected in that session: POST one event, GET with after=<token>; real server on core 0',
     target: 'p99 <= 10 ms',

@@ -14,6 +14,7 @@ import { performance, PerformanceObserver } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { build } from 'esbuild';
 import type { LoggedEvent } from '../src/events/logged.ts';
 
 export type Result = Record<string, unknown>;
@@ -170,12 +171,24 @@ export interface SpawnOptions {
   onLine?: (line: string) => void;
 }
 
-/** Starts `node <args>` (pinned to a core when asked) in the repository root. */
 /** BENCH_SERVER_NODE_FLAGS adds node flags to a benchmark's server, e.g. "--cpu-prof --cpu-prof-dir=prof" to profile it. */
 export function serverNodeFlags(): string[] {
   return (process.env.BENCH_SERVER_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 }
 
+/**
+ * A bench script (bench/<name>.ts) compiled to plain JavaScript in bench/out, as `npm start` runs
+ * the product (dist/): under `--import tsx` a module-loader thread shares the pinned core (its
+ * idle-time collections, 10-20 ms twice a minute, showed up in the paced p99), and every function
+ * made per request gets a naming wrapper call.
+ */
+export async function bundled(name: string): Promise<string> {
+  const outfile = join(REPO_ROOT, 'bench', 'out', `${name}.mjs`);
+  await build({ entryPoints: [join(REPO_ROOT, 'bench', `${name}.ts`)], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile, logLevel: 'warning' });
+  return outfile;
+}
+
+/** Starts `node <args>` (pinned to a core when asked) in the repository root. */
 export function spawnNode(args: string[], options: SpawnOptions = {}): ChildServer {
   installExitHook();
   const { command, args: argv } = pinnedNode(options.core, args);
