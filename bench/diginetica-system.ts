@@ -9,10 +9,30 @@ import { loadConfig, type Config } from '../src/config/config.ts';
 import { liveSessionEvents, loadEvents, readSessions, readTestPairs, sequentialSessionEvents } from '../src/eval/load-sessions.ts';
 import { MemoryFeatureStore } from '../src/features/memory/memory-store.ts';
 import { openEmbeddedSystem, type System } from '../src/system.ts';
-import { memoryMiB, round, tempDir, type Result } from './support.ts';
+import { datasetFiles, memoryMiB, round, tempDir, type OptionSpec, type Result } from './support.ts';
 
 /** The engine settings a benchmark passes (MODEL_FILE, PARAMS_FILE, EXPLORATION_SHARE). */
 export type EngineEnv = Record<string, string | undefined>;
+
+/** The options that choose the engine, shared by the benchmarks that load it. */
+export const engineOptions = {
+  recommender: { default: 'configured', help: 'strategy served (a config `recommender` value); "configured": the default configuration' },
+  model: { default: '', help: 'ranker model file (MODEL_FILE): the ranked engine' },
+  params: { default: '', help: 'session-knn parameter file (PARAMS_FILE)' },
+  exploration: { default: 0.1, help: 'share of slots explored (EXPLORATION_SHARE; the served default is 0.1)' },
+} satisfies OptionSpec;
+
+/** The Diginetica training sessions and test pairs, or the skip result where they are absent. */
+export function digineticaFiles(): { train: string; test: string } | { skip: Result } {
+  const data = datasetFiles(['diginetica/train_sessions.txt', 'diginetica/test_pairs.tsv']);
+  if ('skip' in data) return data;
+  const [train, test] = data.files as [string, string];
+  return { train, test };
+}
+
+export function engineEnv(o: { model: string; params: string; exploration: number }): EngineEnv {
+  return { MODEL_FILE: o.model || undefined, PARAMS_FILE: o.params || undefined, EXPLORATION_SHARE: String(o.exploration) };
+}
 
 export interface LoadedSystem {
   system: System;

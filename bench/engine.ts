@@ -5,24 +5,22 @@
  * core 0 (bench/engine-runner.ts). What the recommend benchmark measures minus the HTTP server and
  * the kernel's loopback.
  */
-import { bundled, datasetFiles, info, parseOptions, serverNodeFlags, spawnNode, type OptionSpec, type Result } from './support.ts';
+import { digineticaFiles, engineEnv, engineOptions } from './diginetica-system.ts';
+import { bundled, info, parseOptions, serverNodeFlags, spawnNode, type OptionSpec, type Result } from './support.ts';
 
 export const options = {
   requests: { default: 20_000, help: 'requests a round (test prefixes in file order, wrapping)' },
   rounds: { default: 5, help: 'measured rounds, after one unmeasured warm-up round' },
-  recommender: { default: 'configured', help: 'strategy (a config `recommender` value); "configured": the default configuration' },
-  model: { default: '', help: 'ranker model file (MODEL_FILE): the ranked engine' },
-  params: { default: '', help: 'session-knn parameter file (PARAMS_FILE)' },
-  exploration: { default: 0.1, help: 'share of slots explored (EXPLORATION_SHARE; the served default is 0.1)' },
+  ...engineOptions,
 } satisfies OptionSpec;
 
 export async function run(args: string[]): Promise<Result> {
   const o = parseOptions(args, options);
-  const data = datasetFiles(['diginetica/train_sessions.txt', 'diginetica/test_pairs.tsv']);
+  const data = digineticaFiles();
   if ('skip' in data) return data.skip;
-  const [train, test] = data.files as [string, string];
+  const { train, test } = data;
   info('loading Diginetica on core 0 (about a minute), then timing requests');
-  const env = { MODEL_FILE: o.model || undefined, PARAMS_FILE: o.params || undefined, EXPLORATION_SHARE: String(o.exploration) };
+  const env = engineEnv(o);
   let result: Result | undefined;
   const runner = spawnNode([...serverNodeFlags(), '--expose-gc', await bundled('engine-runner'), train, test, o.recommender, String(o.requests), String(o.rounds)], {
     core: 0,

@@ -11,7 +11,8 @@
  *          Node's HTTP stack and Fastify give on their own, to judge the recommendation p99 by.
  */
 import http from 'node:http';
-import { bundled, datasetFiles, getJson, info, parseOptions, pacedLoad, round, runAutocannon, serverNodeFlags, spawnNode, type ChildServer, type OptionSpec, type Result } from './support.ts';
+import { digineticaFiles, engineEnv, engineOptions } from './diginetica-system.ts';
+import { bundled, getJson, info, parseOptions, pacedLoad, round, runAutocannon, serverNodeFlags, spawnNode, type ChildServer, type OptionSpec, type Result } from './support.ts';
 
 export const options = {
   duration: { default: 15, help: 'seconds of each measured phase' },
@@ -20,10 +21,7 @@ export const options = {
   target: { default: 10_000, help: 'requests/s of the sustained phase: an open loop at the target throughput, for its p99' },
   rate: { default: 1000, help: 'requests/s of the fixed-rate phases' },
   rateConnections: { default: 16, help: 'connections for the autocannon fixed-rate phase' },
-  recommender: { default: 'configured', help: 'strategy the server serves (a config `recommender` value); "configured": the default configuration' },
-  model: { default: '', help: 'ranker model file (MODEL_FILE): serves the ranked engine' },
-  params: { default: '', help: 'session-knn parameter file (PARAMS_FILE)' },
-  exploration: { default: 0.1, help: 'share of slots explored (EXPLORATION_SHARE; the served default is 0.1)' },
+  ...engineOptions,
 } satisfies OptionSpec;
 
 interface ServerInfo {
@@ -82,11 +80,11 @@ async function sample(base: string, sessions: number): Promise<Result> {
 
 export async function run(args: string[]): Promise<Result> {
   const o = parseOptions(args, options);
-  const data = datasetFiles(['diginetica/train_sessions.txt', 'diginetica/test_pairs.tsv']);
+  const data = digineticaFiles();
   if ('skip' in data) return data.skip;
-  const [train, test] = data.files as [string, string];
+  const { train, test } = data;
   info('starting the recommend server on core 0 (loads Diginetica: about a minute)');
-  const env = { MODEL_FILE: o.model || undefined, PARAMS_FILE: o.params || undefined, EXPLORATION_SHARE: String(o.exploration) };
+  const env = engineEnv(o);
   const { server, info: loaded } = await startServer(train, test, o.recommender, env);
   try {
     info(`server ready: ${JSON.stringify(loaded)}`);
