@@ -269,6 +269,28 @@ function weightOf(weights: Neighbours | undefined, item: number): number {
   return weights?.get(item) ?? 0;
 }
 
+let orderScratch = new Int32Array(64);
+
+/**
+ * Row indices by descending score, ties in row order, in a scratch array reused across requests
+ * (valid until the next call): an insertion sort, which for the few dozen candidates of a request
+ * beats sorting a fresh array through a comparator.
+ */
+function rankOrder(scores: ArrayLike<number>, count: number): Int32Array {
+  if (orderScratch.length < count) orderScratch = new Int32Array(count);
+  const order = orderScratch;
+  for (let i = 0; i < count; i++) {
+    const score = scores[i]!;
+    let at = i;
+    while (at > 0 && scores[order[at - 1]!]! < score) {
+      order[at] = order[at - 1]!;
+      at--;
+    }
+    order[at] = i;
+  }
+  return order;
+}
+
 /** Ranks candidates by a score per row; fills short lists with popular items. */
 export function toRecommendations(
   set: CandidateSet,
@@ -277,11 +299,13 @@ export function toRecommendations(
   features: FeatureReader,
   allowed: (itemId: string) => boolean,
 ): Recommendation[] {
-  const order = set.items.map((_, i) => i).sort((a, b) => scores[b]! - scores[a]!);
+  const count = set.items.length;
+  const order = rankOrder(scores, count);
   const last = set.session?.recentItems[0];
   const together = last === undefined ? 'viewed in sessions like this one' : `viewed together with ${features.itemId(last)}`;
   const out: Recommendation[] = [];
-  for (const i of order.slice(0, k)) {
+  for (let r = 0; r < count && r < k; r++) {
+    const i = order[r]!;
     const item = set.items[i]!;
     const revisit = set.features[i * FEATURE_COUNT + F_REVISIT]! > 0;
     out.push({ itemId: features.itemId(item), score: scores[i]!, reason: revisit ? 'viewed earlier in this session' : together, item });
