@@ -243,6 +243,7 @@ function scoreOnePass(c: CompiledModel): number {
 /** Any model: the slots' reachable leaves first, PASS groups at a time, then each tree's first word with one. */
 function scoreBySlots(c: CompiledModel): number {
   const { masks, value, offsets, reach, slots, firstSlot } = c;
+  reach.fill(-1);
   for (let g = 0; g < offsets.length; g += PASS) {
     const o0 = offsets[g]!;
     const o1 = offsets[g + 1]!;
@@ -250,8 +251,7 @@ function scoreBySlots(c: CompiledModel): number {
     const o3 = offsets[g + 3]!;
     const o4 = offsets[g + 4]!;
     const o5 = offsets[g + 5]!;
-    if (g === 0) for (let s = 0; s < slots; s++) reach[s] = masks[o0 + s]! & masks[o1 + s]! & masks[o2 + s]! & masks[o3 + s]! & masks[o4 + s]! & masks[o5 + s]!;
-    else for (let s = 0; s < slots; s++) reach[s] = reach[s]! & masks[o0 + s]! & masks[o1 + s]! & masks[o2 + s]! & masks[o3 + s]! & masks[o4 + s]! & masks[o5 + s]!;
+    for (let s = 0; s < slots; s++) reach[s] = reach[s]! & masks[o0 + s]! & masks[o1 + s]! & masks[o2 + s]! & masks[o3 + s]! & masks[o4 + s]! & masks[o5 + s]!;
   }
   let score = c.baseScore;
   for (let t = 0; t < c.trees; t++) {
