@@ -33,6 +33,16 @@ describe('ScoreBoard', () => {
     assert.deepEqual(Array.from(b.takeTop(100, () => true).items), Array.from({ length: 100 }, (_, i) => i));
   });
 
+  it('counts the adds that make each score, and forgets them with the board', () => {
+    const b = new ScoreBoard();
+    for (let i = 0; i < 3; i++) b.add(7, 0.5);
+    b.add(8, 1);
+    b.add(9, 0); // ignored: not a positive score
+    assert.deepEqual([b.addsTo(7), b.addsTo(8), b.addsTo(9)], [3, 1, 0]);
+    b.clear();
+    assert.equal(b.addsTo(7), 0);
+  });
+
   it('grows past its initial size', () => {
     const b = new ScoreBoard();
     b.add(100_000, 2);
