@@ -43,6 +43,8 @@ export interface Neighbours {
   forEach(fn: (weight: number, item: number) => void): void;
   /** The largest weight, where the store keeps it (readers scan for it otherwise). */
   readonly strongest?: number;
+  /** The sum of the weights, where the store keeps it (readers add them up otherwise). */
+  readonly total?: number;
 }
 
 export interface Engagement {

@@ -18,11 +18,7 @@ export class CovisitRecommender implements Recommender {
     const recent = session?.recentItems.slice(0, RECENT) ?? [];
     const inCart = new Set(session?.cart ?? []);
     const lists = recent.map((item) => features.neighbours(item));
-    const totals = lists.map((neighbours) => {
-      let total = 0;
-      neighbours?.forEach((w) => (total += w));
-      return total;
-    });
+    const totals = lists.map(totalWeight);
     lists.forEach((neighbours, position) => {
       const recency = 1 / (1 + position);
       neighbours?.forEach((w, other) => this.board.add(other, (recency * w) / totals[position]!));
@@ -31,16 +27,26 @@ export class CovisitRecommender implements Recommender {
     // One reason string per recent item, shared by the items it brought.
     const reasons = recent.map((item) => `viewed together with ${features.itemId(item)}`);
     const out: Recommendation[] = [];
+    // Filled by hand: a Set built from the typed array goes through its iterator, slowly.
+    const taken = new Set<number>();
     for (let r = 0; r < ranked.items.length; r++) {
       const item = ranked.items[r]!;
+      taken.add(item);
       out.push({ itemId: features.itemId(item), score: ranked.scores[r]!, reason: reasons[strongestSource(item, lists, totals)]!, item });
     }
-    const taken = new Set(ranked.items);
     const skip = (item: number) => taken.has(item) || inCart.has(item);
     fill(out, features.trending(request.k * 2 + RECENT), 'trending now', request.k, features, allowed, skip, taken);
     fill(out, features.popular(request.k * 2 + RECENT), 'popular', request.k, features, allowed, skip, taken);
     return out;
   }
+}
+
+function totalWeight(neighbours: Neighbours | undefined): number {
+  if (neighbours === undefined) return 0;
+  if (neighbours.total !== undefined) return neighbours.total;
+  let total = 0;
+  neighbours.forEach((w) => (total += w));
+  return total;
 }
 
 /** Position of the recent item that added most to a candidate's score (found for the k shown, not for every candidate). */

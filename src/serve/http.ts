@@ -35,8 +35,10 @@ export async function createHttpServer(system: System): Promise<FastifyInstance>
 
   // The tracker runs on the shop's pages, another origin than this server: the routes it calls
   // answer any origin. They use no cookies, and its requests are simple (text/plain, GET).
-  app.addHook('onRequest', async (request, reply) => {
+  // A callback hook, not an async one: every request passes here, and a promise per request shows.
+  app.addHook('onRequest', (request, reply, done) => {
     if (TRACKER_ROUTES.test(request.url)) reply.header('access-control-allow-origin', '*');
+    done();
   });
 
   const admin = system.config.adminToken;

@@ -9,6 +9,12 @@ function entries(c: Covisitation, item: number): Map<number, number> {
   return out;
 }
 
+function sum(weights: Iterable<number>): number {
+  let total = 0;
+  for (const w of weights) total += w;
+  return total;
+}
+
 describe('Covisitation', () => {
   it('weighs the three previous items, forwards 12/d and backwards 6/d', () => {
     const c = new Covisitation();
@@ -50,9 +56,13 @@ describe('Covisitation', () => {
       assert.deepEqual(entries(c, item), m);
       assert.equal(c.neighbours(item)!.size, m.size);
       assert.equal(c.neighbours(item)!.strongest, Math.max(...m.values()));
+      assert.equal(c.neighbours(item)!.total, sum(m.values()));
     }
     const restored = Covisitation.restore(structuredClone(c.snapshot()));
-    for (const [item, m] of expected) assert.equal(restored.neighbours(item)!.strongest, Math.max(...m.values()));
+    for (const [item, m] of expected) {
+      assert.equal(restored.neighbours(item)!.strongest, Math.max(...m.values()));
+      assert.equal(restored.neighbours(item)!.total, sum(m.values()));
+    }
   });
 
   it('keeps at most twice 100 neighbours, and the strongest survive pruning', () => {
@@ -63,6 +73,7 @@ describe('Covisitation', () => {
       assert.ok(c.neighbours(0)!.size < 200);
     }
     assert.ok(c.neighbours(0)!.get(7)! >= 500 * 12, 'the repeated pair outlives every prune');
+    assert.equal(c.neighbours(0)!.total, sum(entries(c, 0).values()), 'the total is of the weights kept');
   });
 
   it('restores from its snapshot and from the Map-per-item checkpoints written before', () => {

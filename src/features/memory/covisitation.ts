@@ -38,6 +38,7 @@ class NeighbourTable implements Neighbours {
     private weights: Int32Array = new Int32Array(FIRST_CAPACITY),
     public size = 0,
     public strongest = 0,
+    public total = 0,
   ) {}
 
   get(item: number): number | undefined {
@@ -55,6 +56,7 @@ class NeighbourTable implements Neighbours {
     const key = item + 1;
     const slot = this.find(key);
     if (this.keys[slot] !== 0) {
+      this.total += w;
       const weight = (this.weights[slot]! += w);
       if (weight > this.strongest) this.strongest = weight;
       return;
@@ -63,6 +65,7 @@ class NeighbourTable implements Neighbours {
     if (this.size + 1 >= 2 * MAX_NEIGHBOURS) this.prune();
     else if (this.keys.length < LARGEST_CAPACITY && (this.size + 1) * 4 > this.keys.length * 3) this.rehash(this.keys.length * 2);
     this.put(key, w);
+    this.total += w; // after a prune, which sums what it keeps
   }
 
   /** Copies the slots into `keys` and `weights` from `at` (capacity slots). */
@@ -94,10 +97,12 @@ class NeighbourTable implements Neighbours {
     this.keys = new Int32Array(keys.length);
     this.weights = new Int32Array(keys.length);
     this.size = 0;
+    this.total = 0;
     for (let s = 0; s < keys.length; s++) {
       const w = weights[s]!;
       if (keys[s] === 0 || w < cut || (w === cut && ties-- <= 0)) continue;
       this.put(keys[s]!, w);
+      this.total += w;
     }
   }
 
@@ -180,7 +185,9 @@ export class Covisitation {
         continue;
       }
       const tableWeights = weights.slice(from, to);
-      c.tables.push(new NeighbourTable(keys.slice(from, to), tableWeights, sizes[i]!, Math.max(0, ...tableWeights)));
+      let total = 0;
+      for (const w of tableWeights) total += w; // free slots hold 0
+      c.tables.push(new NeighbourTable(keys.slice(from, to), tableWeights, sizes[i]!, Math.max(0, ...tableWeights), total));
     }
     return c;
   }

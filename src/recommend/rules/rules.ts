@@ -111,6 +111,8 @@ export class Rules {
    * every item the rules moved or removed.
    */
   finish(ranked: Recommendation[], k: number, ctx: RuleContext, decisions: RuleDecision[]): Recommendation[] {
+    // Without pins or a cap (most shops) nothing moves: skip the category lookups of every item.
+    if (!this.file.pinnedItems?.length && this.file.maxPerCategory === undefined) return ranked.length > k ? ranked.slice(0, k) : ranked;
     const pins = (this.file.pinnedItems ?? []).filter((p) => {
       const excluded = this.exclusion(p.itemId, ctx);
       if (excluded) decisions.push(excluded);
