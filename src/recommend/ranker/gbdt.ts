@@ -4,6 +4,8 @@
  * Written here because no maintained JavaScript GBDT trains in-process; the model is a small
  * JSON file of flat arrays, compiled into typed arrays for scoring (one short path per tree).
  */
+import { simdScorer, type SimdScorer } from './simd-scorer.ts';
+
 export const GBDT_FORMAT = 'sessionwise-gbdt-1';
 
 export interface Tree {
@@ -37,6 +39,8 @@ export interface GbdtOptions {
 
 export const DEFAULT_GBDT_OPTIONS: GbdtOptions = { trees: 100, depth: 5, learningRate: 0.1, lambda: 1, minChildWeight: 1, bins: 32 };
 
+/** Mask words a SIMD instruction ANDs: a table row is padded to a multiple of this. */
+const SIMD_LANES = 4;
 /** Leaves per mask word: a tree of depth 5 or less fits one word (slot); a deeper tree takes several. */
 const SLOT_LEAVES = 32;
 /** Feature groups ANDed per pass over the slots: six, fewer loads for a larger table (1.2 MB for the Diginetica model; eight groups, 0.5 MB, scored 7-20% slower). */
@@ -59,6 +63,8 @@ export interface CompiledModel {
   trees: number;
   /** Mask words over all trees. */
   slots: number;
+  /** Mask words a table row: slots rounded up to the SIMD width, the padding all ones. */
+  rowWidth: number;
   /** First slot of each tree. */
   firstSlot: Int32Array;
   /** Features that some tree splits on. */
@@ -68,21 +74,24 @@ export interface CompiledModel {
   searchSize: number;
   /** Real thresholds per feature: the padding puts NaN beyond them, so its bin is clamped to this. */
   binLimit: Int32Array;
-  /** Per feature: its group, and the weight (times `slots`) of its bin in the group's table row. */
+  /** Per feature: its group, and the weight (times `rowWidth`) of its bin in the group's table row. */
   group: Int32Array;
   stride: Int32Array;
-  /** Per group, padded to a multiple of PASS: its first table row times `slots`; padding groups point to a row of all ones. */
+  /** Per group, padded to a multiple of PASS: its first table row times `rowWidth`; padding groups point to a row of all ones. */
   groupBase: Int32Array;
-  /** masks[row * slots + slot]: leaves of the slot still reachable for the row's joint bin. */
+  /** masks[row * rowWidth + slot]: leaves of the slot still reachable for the row's joint bin. */
   masks: Int32Array;
   /** value[slot * 32 + bit]: the leaf values. */
   value: Float64Array;
   /** Scratch of one row: group offsets, and reachable leaves per slot. */
   offsets: Int32Array;
   reach: Int32Array;
+  /** The generated SIMD scorer, for models of one pass (see simd-scorer.ts); the JavaScript loop scores the others. */
+  simd: SimdScorer | undefined;
 }
 
-export function compile(model: GbdtModel): CompiledModel {
+/** `simd: false` keeps a model that the SIMD scorer could take on the JavaScript loop (tests compare the two). */
+export function compile(model: GbdtModel, options: { simd?: boolean } = {}): CompiledModel {
   const thresholdSets = new Map<number, Set<number>>();
   for (const tree of model.trees) {
     tree.feature.forEach((f, node) => {
@@ -153,17 +162,18 @@ export function compile(model: GbdtModel): CompiledModel {
   }
   const paddedGroups = Math.max(1, Math.ceil(groups.length / PASS)) * PASS; // no split at all: one pass over the ones row
   const rows = groups.reduce((n, g) => n + size(g), 0) + 1;
-  const masks = new Int32Array(rows * slots).fill(-1);
+  const rowWidth = Math.ceil(slots / SIMD_LANES) * SIMD_LANES;
+  const masks = new Int32Array(rows * rowWidth).fill(-1);
   const group = new Int32Array(features.length);
   const stride = new Int32Array(features.length);
-  const groupBase = new Int32Array(paddedGroups).fill((rows - 1) * slots);
+  const groupBase = new Int32Array(paddedGroups).fill((rows - 1) * rowWidth);
   let row = 0;
   groups.forEach((g, gi) => {
-    groupBase[gi] = row * slots;
+    groupBase[gi] = row * rowWidth;
     let weight = 1;
     for (const i of g) {
       group[i] = gi;
-      stride[i] = weight * slots;
+      stride[i] = weight * rowWidth;
       weight *= bins[i]!;
     }
     for (let joint = 0; joint < weight; joint++, row++) {
@@ -171,17 +181,18 @@ export function compile(model: GbdtModel): CompiledModel {
       for (const i of g) {
         const bin = rest % bins[i]!;
         rest = Math.floor(rest / bins[i]!);
-        for (let s = 0; s < slots; s++) masks[row * slots + s] = masks[row * slots + s]! & featureMasks[i]![bin * slots + s]!;
+        for (let s = 0; s < slots; s++) masks[row * rowWidth + s] = masks[row * rowWidth + s]! & featureMasks[i]![bin * slots + s]!;
       }
     }
   });
 
   const thresholds = new Float64Array(features.length * searchSize).fill(Infinity);
   sorted.forEach((t, i) => thresholds.set(t, i * searchSize));
-  return {
+  const compiled: CompiledModel = {
     baseScore: model.baseScore,
     trees: model.trees.length,
     slots,
+    rowWidth,
     firstSlot,
     features: Int32Array.from(features),
     thresholds,
@@ -194,7 +205,15 @@ export function compile(model: GbdtModel): CompiledModel {
     value,
     offsets: new Int32Array(paddedGroups),
     reach: new Int32Array(slots),
+    simd: undefined,
   };
+  // One pass: every tree in one mask word and the groups in one AND of PASS loads.
+  if (options.simd !== false && paddedGroups === PASS && slots === model.trees.length) {
+    compiled.simd = simdScorer(compiled, PASS, model.featureNames.length);
+    // The scorer holds the table in its memory; keep that one, not a second copy.
+    if (compiled.simd) compiled.masks = compiled.simd.masks;
+  }
+  return compiled;
 }
 
 /**
@@ -203,10 +222,10 @@ export function compile(model: GbdtModel): CompiledModel {
  * add the trees' leaf values in tree order (so the sums are those of a walk down each tree).
  */
 export function scoreRows(c: CompiledModel, rows: Float64Array, width: number, count: number, out: Float64Array): void {
-  const onePass = c.offsets.length === PASS && c.slots === c.trees;
+  if (c.simd && c.simd.width === width) return c.simd.score(rows, count, out);
   for (let r = 0; r < count; r++) {
     locate(c, rows, r * width);
-    out[r] = onePass ? scoreOnePass(c) : scoreBySlots(c);
+    out[r] = scoreBySlots(c);
   }
 }
 
@@ -221,23 +240,6 @@ function locate(c: CompiledModel, rows: Float64Array, at: number): void {
     const g = group[i]!;
     offsets[g] = offsets[g]! + Math.min(bin, binLimit[i]!) * stride[i]!;
   }
-}
-
-/** The usual model (at most PASS groups, trees of depth 5 or less): the leaf of each tree straight from its one word. */
-function scoreOnePass(c: CompiledModel): number {
-  const { masks, value, offsets } = c;
-  const o0 = offsets[0]!;
-  const o1 = offsets[1]!;
-  const o2 = offsets[2]!;
-  const o3 = offsets[3]!;
-  const o4 = offsets[4]!;
-  const o5 = offsets[5]!;
-  let score = c.baseScore;
-  for (let s = 0, last = SLOT_LEAVES - 1; s < c.slots; s++, last += SLOT_LEAVES) {
-    const m = masks[o0 + s]! & masks[o1 + s]! & masks[o2 + s]! & masks[o3 + s]! & masks[o4 + s]! & masks[o5 + s]!;
-    score += value[last - Math.clz32(m & -m)]!;
-  }
-  return score;
 }
 
 /** Any model: the slots' reachable leaves first, PASS groups at a time, then each tree's first word with one. */
