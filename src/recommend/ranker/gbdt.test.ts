@@ -144,8 +144,8 @@ describe('gbdt', () => {
   it('scores random models bit for bit as the trees read node by node, on edge values', () => {
     const rand = lcg(11);
     const cases = [
-      { features: 13, trees: 100, maxDepth: 5, poolSize: 30 }, // the shipped model's size, its thresholds too many for one pass
-      { features: 13, trees: 100, maxDepth: 5, poolSize: 3 }, // the same in one pass, as the shipped model scores
+      { features: 13, trees: 100, maxDepth: 5, poolSize: 30 }, // the shipped model's size: two passes of the JavaScript loop
+      { features: 13, trees: 100, maxDepth: 5, poolSize: 3 }, // fewer thresholds: one pass of the JavaScript loop
       { features: 3, trees: 40, maxDepth: 3, poolSize: 4 },
       { features: 1, trees: 5, maxDepth: 1, poolSize: 1 },
       { features: 2, trees: 3, maxDepth: 0, poolSize: 1 }, // single leaves only: no feature to bin
@@ -153,12 +153,11 @@ describe('gbdt', () => {
     ];
     for (const { features, trees, maxDepth, poolSize } of cases) {
       const model = randomModel(rand, features, trees, maxDepth, poolSize);
-      // The SIMD scorer takes the models of one pass; the JavaScript loop takes the rest, and these too when asked.
+      // The SIMD scorer takes the models whose trees fit a mask word each; the JavaScript loop the rest, and these too when asked.
       for (const simd of [true, false]) {
         const c = compile(model, { simd });
         if (maxDepth > 5) assert.ok(c.slots > c.trees && c.offsets.length > 6, 'the case takes the general path');
-        const onePass = c.offsets.length === 6 && c.slots === c.trees;
-        assert.equal(c.simd !== undefined, onePass && simd, 'a one-pass model gets the SIMD scorer unless told not to');
+        assert.equal(c.simd !== undefined, c.slots === c.trees && simd, 'trees of one word each get the SIMD scorer unless told not to');
         for (const count of [0, 1, 5, 500]) {
           const rows = edgeRows(rand, model, count);
           const out = new Float64Array(count);
