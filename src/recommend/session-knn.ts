@@ -112,8 +112,12 @@ export class SessionKnn {
     this.distanceWeights = Float64Array.from({ length: MAX_SEQUENCE }, (_, d) => 1 / Math.pow(1 + d, params.distanceDecay));
   }
 
-  /** The best `limit` candidates by blended score that `allowed` lets through and the cart does not hold, with their features. */
-  candidates(request: RecommendationRequest, features: FeatureReader, limit: number, allowed: (itemId: string) => boolean): CandidateSet {
+  /**
+   * The best `limit` candidates by blended score that `allowed` lets through and the cart does not
+   * hold, with their features; with `signals` false only `blended` and `revisit` are written (the
+   * blend ranks by the one and gives its reason by the other), the other columns left as they were.
+   */
+  candidates(request: RecommendationRequest, features: FeatureReader, limit: number, allowed: (itemId: string) => boolean, signals = true): CandidateSet {
     const p = this.params;
     const session = features.session(request);
     const index = features.sessionIndex();
@@ -192,21 +196,22 @@ export class SessionKnn {
     const rows = this.rows.subarray(0, top.items.length * FEATURE_COUNT);
     const logOnePlusTotal = Math.log1p(totalSessions);
     const opened = index.opened;
-    const sessionCovisits = sessionItems.map((item) => features.neighbours(item));
+    const sessionCovisits = signals ? sessionItems.map((item) => features.neighbours(item)) : [];
     const sessionCovisitScales = sessionCovisits.map(scaleOf);
     // "Recently": the newest 1% of all sessions seen, so the window scales with the shop.
     const recentWindow = Math.max(100, Math.floor(opened / 100));
     for (let r = 0; r < top.items.length; r++) {
       const item = top.items[r]!;
       const f = r * FEATURE_COUNT;
+      rows[f + F_BLENDED] = top.scores[r]!;
+      rows[f + F_REVISIT] = this.isMember(item) ? sessionWeights[sessionItems.indexOf(item)]! : 0;
+      if (!signals) continue;
       let occurrences = 0;
       for (let i = 0; i < recent.length; i++) if (recent[i] === item) occurrences++;
       let covisited = 0;
       for (let s = 0; s < sessionCovisits.length; s++) covisited += sessionWeights[s]! * weightOf(sessionCovisits[s], item) * sessionCovisitScales[s]!;
       const newest = index.newestSession(item);
-      rows[f + F_BLENDED] = top.scores[r]!;
       rows[f + F_KNN] = this.knn.get(item) * knnScale;
-      rows[f + F_REVISIT] = this.isMember(item) ? sessionWeights[sessionItems.indexOf(item)]! : 0;
       rows[f + F_IS_LAST] = recent[0] === item ? 1 : 0;
       rows[f + F_OCCURRENCES] = occurrences;
       rows[f + F_NEXT_OF_LAST] = weightOf(nextOfLast, item) * lastScale;
@@ -333,7 +338,7 @@ export class SessionKnnRecommender implements Recommender {
   }
 
   recommend(request: RecommendationRequest, features: FeatureReader, allowed: (itemId: string) => boolean): Recommendation[] {
-    const set = this.knn.candidates(request, features, request.k, allowed);
+    const set = this.knn.candidates(request, features, request.k, allowed, false);
     const blended = Array.from({ length: set.items.length }, (_, i) => set.features[i * FEATURE_COUNT + F_BLENDED]!);
     return toRecommendations(set, blended, request.k, features, allowed);
   }
