@@ -15,8 +15,10 @@
  * Memory (one instance, never grown): mask table | leaf values | thresholds | rows | out.
  */
 
+import type { CompiledModel } from './gbdt.ts';
+
 /** Rows scored per call; a request's candidates (50 for the default model) fit one. */
-export const CHUNK_ROWS = 64;
+const CHUNK_ROWS = 64;
 const PAGE = 65536;
 const LANES = 4;
 const SLOT_LEAVES = 32;
@@ -30,24 +32,8 @@ interface WasmApi {
 }
 const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
 
-/** What the generator needs of a compiled model (see CompiledModel in gbdt.ts). */
-export interface ScorerLayout {
-  baseScore: number;
-  /** Mask words a table row; a multiple of LANES. */
-  rowWidth: number;
-  /** Mask words holding trees' leaves (the rest of a row is padding). */
-  slots: number;
-  features: Int32Array;
-  thresholds: Float64Array;
-  searchSize: number;
-  binLimit: Int32Array;
-  group: Int32Array;
-  /** In mask words. */
-  stride: Int32Array;
-  groupBase: Int32Array;
-  masks: Int32Array;
-  value: Float64Array;
-}
+/** What the generator reads of a compiled model. */
+type ScorerLayout = Pick<CompiledModel, 'baseScore' | 'rowWidth' | 'features' | 'thresholds' | 'searchSize' | 'binLimit' | 'group' | 'stride' | 'groupBase' | 'masks' | 'value'>;
 
 export interface SimdScorer {
   /** Row width the module was generated for. */
