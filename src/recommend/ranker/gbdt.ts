@@ -4,7 +4,7 @@
  * Written here because no maintained JavaScript GBDT trains in-process; the model is a small
  * JSON file of flat arrays, compiled into typed arrays for scoring (one short path per tree).
  */
-import { simdScorer, type SimdScorer } from './simd-scorer.ts';
+import { hasWebAssembly, simdScorer, type SimdScorer } from './simd-scorer.ts';
 
 export const GBDT_FORMAT = 'sessionwise-gbdt-1';
 
@@ -147,7 +147,7 @@ export function compile(model: GbdtModel, options: { simd?: boolean } = {}): Com
   // Merge the pair of groups whose joint table grows least: for the JavaScript loop while there
   // are more than PASS; for the SIMD scorer, which ANDs any number of groups in one pass, only
   // while a pair's joint bins stay few, as a group costs it little and a larger table misses cache.
-  const forSimd = options.simd !== false && slots === model.trees.length;
+  const forSimd = options.simd !== false && slots === model.trees.length && hasWebAssembly;
   const maxGroupBins = forSimd ? SIMD_GROUP_BINS : MAX_GROUP_BINS;
   const groups = features.map((_, i) => [i]);
   const size = (g: number[]): number => g.reduce((p, i) => p * bins[i]!, 1);
@@ -214,7 +214,6 @@ export function compile(model: GbdtModel, options: { simd?: boolean } = {}): Com
     reach: new Int32Array(slots),
     simd: undefined,
   };
-  // One pass: every tree in one mask word and the groups in one AND of PASS loads.
   if (forSimd) {
     compiled.simd = simdScorer(compiled, Math.max(1, groups.length), model.featureNames.length);
     // The scorer holds the table in its memory; keep that one, not a second copy.

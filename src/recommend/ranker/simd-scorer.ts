@@ -31,6 +31,8 @@ interface WasmApi {
   Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { exports: Record<string, unknown> };
 }
 const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+/** False under `node --jitless`, which turns WebAssembly off: the JavaScript loop scores then. */
+export const hasWebAssembly = wasm !== undefined;
 
 /** What the generator reads of a compiled model. */
 type ScorerLayout = Pick<CompiledModel, 'baseScore' | 'rowWidth' | 'features' | 'thresholds' | 'searchSize' | 'binLimit' | 'group' | 'stride' | 'groupBase' | 'masks' | 'value'>;
@@ -52,7 +54,6 @@ export function simdScorer(layout: ScorerLayout, groups: number, width: number):
   const outAt = rowsAt + CHUNK_ROWS * width * 8;
   const pages = Math.ceil((outAt + CHUNK_ROWS * 8) / PAGE);
   const bytes = moduleBytes(layout, groups, width, { valuesAt, thresholdsAt, rowsAt, outAt, pages });
-  // Node runs without WebAssembly under --jitless: the JavaScript loop scores then.
   if (wasm === undefined || !wasm.validate(bytes)) return undefined;
   const memory = new wasm.Memory({ initial: pages, maximum: pages });
   const instance = new wasm.Instance(new wasm.Module(bytes), { env: { memory } });
