@@ -4,26 +4,27 @@
  * request by request, one warm-up round and `rounds` measured ones. Progress on stderr, one JSON
  * line on stdout.
  *
- * usage: node engine-runner.mjs <train_sessions.txt> <test_pairs.tsv> <recommender> <requests> <rounds>
+ * usage: node engine-runner.mjs <train_sessions.txt> <test_pairs.tsv> <recommender> <requests> <rounds> [file|shuffled]
  * (engine settings from MODEL_FILE, PARAMS_FILE, EXPLORATION_SHARE)
  */
 import { performance } from 'node:perf_hooks';
 import { createMetrics } from '../src/ops/metrics.ts';
 import { recommendationList } from '../src/serve/recommendations.ts';
-import { openDigineticaSystem } from './diginetica-system.ts';
+import { openDigineticaSystem, requestOrder } from './diginetica-system.ts';
 import { info, round, summarize } from './support.ts';
 
-const [trainPath, testPath, recommender, requestsArg, roundsArg] = process.argv.slice(2);
+const [trainPath, testPath, recommender, requestsArg, roundsArg, order = 'file'] = process.argv.slice(2);
 const requests = Number(requestsArg);
 const rounds = Number(roundsArg);
 if (!trainPath || !testPath || !recommender || !(requests > 0) || !(rounds > 0)) {
-  console.error('usage: engine-runner.ts <train_sessions.txt> <test_pairs.tsv> <recommender> <requests> <rounds>');
+  console.error('usage: engine-runner.ts <train_sessions.txt> <test_pairs.tsv> <recommender> <requests> <rounds> [file|shuffled]');
   process.exit(2);
 }
 
 const { MODEL_FILE, PARAMS_FILE, EXPLORATION_SHARE } = process.env;
 const { system, testSessions, figures } = await openDigineticaSystem(trainPath, testPath, recommender, { MODEL_FILE, PARAMS_FILE, EXPLORATION_SHARE });
 const metrics = createMetrics(system.store);
+const prefix = requestOrder(order, testSessions);
 let next = 0;
 
 async function measure(): Promise<{ microsPerRequest: number; latencies: Float64Array }> {
@@ -31,7 +32,7 @@ async function measure(): Promise<{ microsPerRequest: number; latencies: Float64
   const start = performance.now();
   for (let i = 0; i < requests; i++) {
     const t0 = performance.now();
-    await recommendationList(system, { sessionId: `test-${next++ % testSessions}`, k: 20 }, metrics);
+    await recommendationList(system, { sessionId: `test-${prefix(next++)}`, k: 20 }, metrics);
     latencies[i] = (performance.now() - t0) * 1000;
   }
   return { microsPerRequest: ((performance.now() - start) * 1000) / requests, latencies };

@@ -5,24 +5,25 @@
  * core 0 (bench/engine-runner.ts). What the recommend benchmark measures minus the HTTP server and
  * the kernel's loopback.
  */
-import { digineticaFiles, engineEnv, engineOptions } from './diginetica-system.ts';
+import { checkOrder, digineticaFiles, engineEnv, engineOptions } from './diginetica-system.ts';
 import { bundled, info, parseOptions, serverNodeFlags, spawnNode, type OptionSpec, type Result } from './support.ts';
 
 export const options = {
-  requests: { default: 20_000, help: 'requests a round (test prefixes in file order, wrapping)' },
+  requests: { default: 20_000, help: 'requests a round (test prefixes in --order, wrapping)' },
   rounds: { default: 5, help: 'measured rounds, after one unmeasured warm-up round' },
   ...engineOptions,
 } satisfies OptionSpec;
 
 export async function run(args: string[]): Promise<Result> {
   const o = parseOptions(args, options);
+  checkOrder(o.order);
   const data = digineticaFiles();
   if ('skip' in data) return data.skip;
   const { train, test } = data;
   info('loading Diginetica on core 0 (about a minute), then timing requests');
   const env = engineEnv(o);
   let result: Result | undefined;
-  const runner = spawnNode([...serverNodeFlags(), '--expose-gc', await bundled('engine-runner'), train, test, o.recommender, String(o.requests), String(o.rounds)], {
+  const runner = spawnNode([...serverNodeFlags(), '--expose-gc', await bundled('engine-runner'), train, test, o.recommender, String(o.requests), String(o.rounds), o.order], {
     core: 0,
     env,
     onLine: (line) => (line.startsWith('{') ? (result = JSON.parse(line) as Result) : process.stderr.write(`[engine] ${line}\n`)),

@@ -11,7 +11,7 @@
  *          Node's HTTP stack and Fastify give on their own, to judge the recommendation p99 by.
  */
 import http from 'node:http';
-import { digineticaFiles, engineEnv, engineOptions } from './diginetica-system.ts';
+import { checkOrder, digineticaFiles, engineEnv, engineOptions, requestOrder } from './diginetica-system.ts';
 import { bundled, getJson, info, parseOptions, pacedLoad, round, runAutocannon, serverNodeFlags, spawnNode, type ChildServer, type OptionSpec, type Result } from './support.ts';
 
 export const options = {
@@ -80,6 +80,7 @@ async function sample(base: string, sessions: number): Promise<Result> {
 
 export async function run(args: string[]): Promise<Result> {
   const o = parseOptions(args, options);
+  checkOrder(o.order);
   const data = digineticaFiles();
   if ('skip' in data) return data.skip;
   const { train, test } = data;
@@ -90,7 +91,8 @@ export async function run(args: string[]): Promise<Result> {
     info(`server ready: ${JSON.stringify(loaded)}`);
     const base = `http://127.0.0.1:${loaded.port}`;
     const n = loaded.testSessions;
-    const path = (i: number) => `/v1/recommendations?sessionId=test-${i % n}&k=20`;
+    const prefix = requestOrder(o.order, n);
+    const path = (i: number) => `/v1/recommendations?sessionId=test-${prefix(i)}&k=20`;
     const check = await sample(base, n);
     let next = 0;
     const rotating = [{ method: 'GET', setupRequest: (request: object) => ({ ...request, path: path(next++) }) }];
