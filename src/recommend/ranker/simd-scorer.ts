@@ -1,6 +1,6 @@
 /**
  * The ranker's scoring loop as a small WebAssembly module with 128-bit SIMD, generated for one
- * compiled model. The JavaScript loop (gbdt.ts) spent 32-40 µs a request on 50 candidates x 100
+ * compiled model. The JavaScript loop (gbdt.ts) spent 32-43 µs a request on 50 candidates x 100
  * trees, most of it bounds-checked loads: here four trees' mask words are ANDed per instruction
  * and each feature's bin search is unrolled with the model's constants. Same arithmetic, same
  * order of additions: the scores are bit-identical (gbdt.test.ts checks against the trees).
@@ -45,7 +45,7 @@ export interface SimdScorer {
   score(rows: Float64Array, count: number, out: Float64Array): void;
 }
 
-/** The scorer for a model whose trees each fit one mask word and whose groups fit one pass, or undefined where WebAssembly SIMD is not available. */
+/** The scorer for a model whose trees each fit one mask word (all `groups` feature groups ANDed in one pass), or undefined where WebAssembly SIMD is not available. */
 export function simdScorer(layout: ScorerLayout, groups: number, width: number): SimdScorer | undefined {
   const maskBytes = layout.masks.length * 4;
   const valuesAt = maskBytes;
