@@ -10,7 +10,7 @@ import { liveSessionEvents, loadEvents, readSessions, readTestPairs, sequentialS
 import { MemoryFeatureStore } from '../src/features/memory/memory-store.ts';
 import { mulberry32 } from '../src/prng.ts';
 import { openEmbeddedSystem, type System } from '../src/system.ts';
-import { datasetFiles, memoryMiB, round, tempDir, type OptionSpec, type Result } from './support.ts';
+import { datasetFiles, memoryMiB, parseOptions, round, tempDir, type OptionSpec, type Options, type Result } from './support.ts';
 
 /** The engine settings a benchmark passes (MODEL_FILE, PARAMS_FILE, EXPLORATION_SHARE). */
 export type EngineEnv = Record<string, string | undefined>;
@@ -56,6 +56,23 @@ export function digineticaFiles(): { train: string; test: string } | { skip: Res
 
 export function engineEnv(o: { model: string; params: string; exploration: number }): EngineEnv {
   return { MODEL_FILE: o.model || undefined, PARAMS_FILE: o.params || undefined, EXPLORATION_SHARE: String(o.exploration) };
+}
+
+/**
+ * The start of a benchmark that loads the engine: its options parsed and checked, the Diginetica
+ * files and the engine's environment; or the skip result where the data set is absent.
+ */
+export function engineRun<S extends typeof engineOptions & OptionSpec>(
+  args: string[],
+  spec: S,
+): { o: Options<S>; train: string; test: string; env: EngineEnv } | { skip: Result } {
+  const o = parseOptions(args, spec);
+  // S holds the engine options; TypeScript cannot resolve Options' conditional types while S is generic.
+  const engine = o as unknown as Options<typeof engineOptions>;
+  checkOrder(engine.order);
+  const data = digineticaFiles();
+  if ('skip' in data) return data;
+  return { o, ...data, env: engineEnv(engine) };
 }
 
 export interface LoadedSystem {

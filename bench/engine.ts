@@ -5,8 +5,8 @@
  * core 0 (bench/engine-runner.ts). What the recommend benchmark measures minus the HTTP server and
  * the kernel's loopback.
  */
-import { checkOrder, digineticaFiles, engineEnv, engineOptions } from './diginetica-system.ts';
-import { bundled, info, parseOptions, serverNodeFlags, spawnNode, type OptionSpec, type Result } from './support.ts';
+import { engineOptions, engineRun } from './diginetica-system.ts';
+import { bundled, info, serverNodeFlags, spawnNode, type OptionSpec, type Result } from './support.ts';
 
 export const options = {
   requests: { default: 20_000, help: 'requests a round (test prefixes in --order, wrapping)' },
@@ -15,13 +15,10 @@ export const options = {
 } satisfies OptionSpec;
 
 export async function run(args: string[]): Promise<Result> {
-  const o = parseOptions(args, options);
-  checkOrder(o.order);
-  const data = digineticaFiles();
-  if ('skip' in data) return data.skip;
-  const { train, test } = data;
+  const start = engineRun(args, options);
+  if ('skip' in start) return start.skip;
+  const { o, train, test, env } = start;
   info('loading Diginetica on core 0 (about a minute), then timing requests');
-  const env = engineEnv(o);
   let result: Result | undefined;
   const runner = spawnNode([...serverNodeFlags(), '--expose-gc', await bundled('engine-runner'), train, test, o.recommender, String(o.requests), String(o.rounds), o.order], {
     core: 0,

@@ -11,8 +11,8 @@
  *          Node's HTTP stack and Fastify give on their own, to judge the recommendation p99 by.
  */
 import http from 'node:http';
-import { checkOrder, digineticaFiles, engineEnv, engineOptions, requestOrder } from './diginetica-system.ts';
-import { bundled, getJson, info, parseOptions, pacedLoad, round, runAutocannon, serverNodeFlags, spawnNode, type ChildServer, type OptionSpec, type Result } from './support.ts';
+import { engineOptions, engineRun, requestOrder } from './diginetica-system.ts';
+import { bundled, getJson, info, pacedLoad, round, runAutocannon, serverNodeFlags, spawnNode, type ChildServer, type OptionSpec, type Result } from './support.ts';
 
 export const options = {
   duration: { default: 15, help: 'seconds of each measured phase' },
@@ -79,13 +79,10 @@ async function sample(base: string, sessions: number): Promise<Result> {
 }
 
 export async function run(args: string[]): Promise<Result> {
-  const o = parseOptions(args, options);
-  checkOrder(o.order);
-  const data = digineticaFiles();
-  if ('skip' in data) return data.skip;
-  const { train, test } = data;
+  const start = engineRun(args, options);
+  if ('skip' in start) return start.skip;
+  const { o, train, test, env } = start;
   info('starting the recommend server on core 0 (loads Diginetica: about a minute)');
-  const env = engineEnv(o);
   const { server, info: loaded } = await startServer(train, test, o.recommender, env);
   try {
     info(`server ready: ${JSON.stringify(loaded)}`);
