@@ -4,7 +4,7 @@
  * Written here because no maintained JavaScript GBDT trains in-process; the model is a small
  * JSON file of flat arrays, compiled into typed arrays for scoring (one short path per tree).
  */
-import { hasWebAssembly, simdScorer, type SimdScorer } from './simd-scorer.ts';
+import { hasWebAssembly, LANES, simdScorer, SLOT_LEAVES, type SimdScorer } from './simd-scorer.ts';
 
 export const GBDT_FORMAT = 'sessionwise-gbdt-1';
 
@@ -39,10 +39,6 @@ export interface GbdtOptions {
 
 export const DEFAULT_GBDT_OPTIONS: GbdtOptions = { trees: 100, depth: 5, learningRate: 0.1, lambda: 1, minChildWeight: 1, bins: 32 };
 
-/** Mask words a SIMD instruction ANDs: a table row is padded to a multiple of this. */
-const SIMD_LANES = 4;
-/** Leaves per mask word: a tree of depth 5 or less fits one word (slot); a deeper tree takes several. */
-const SLOT_LEAVES = 32;
 /** Feature groups ANDed per pass over the slots: six, fewer loads for a larger table (1.2 MB for the Diginetica model; eight groups, 0.5 MB, scored 7-20% slower). */
 const PASS = 6;
 /** Most joint bins a merged feature group may have (mask table rows). */
@@ -169,7 +165,7 @@ export function compile(model: GbdtModel, options: { simd?: boolean } = {}): Com
   }
   const paddedGroups = Math.max(1, Math.ceil(groups.length / PASS)) * PASS; // no split at all: one pass over the ones row
   const rows = groups.reduce((n, g) => n + size(g), 0) + 1;
-  const rowWidth = Math.ceil(slots / SIMD_LANES) * SIMD_LANES;
+  const rowWidth = Math.ceil(slots / LANES) * LANES;
   const masks = new Int32Array(rows * rowWidth).fill(-1);
   const group = new Int32Array(features.length);
   const stride = new Int32Array(features.length);

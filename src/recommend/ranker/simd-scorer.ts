@@ -20,8 +20,10 @@ import type { CompiledModel } from './gbdt.ts';
 /** Rows scored per call; a request's candidates (50 for the default model) fit one. */
 const CHUNK_ROWS = 64;
 const PAGE = 65536;
-const LANES = 4;
-const SLOT_LEAVES = 32;
+/** Mask words a SIMD instruction ANDs: the compiled model pads its table rows to a multiple of this. */
+export const LANES = 4;
+/** Leaves per mask word: a tree of depth 5 or less fits one word (slot); a deeper tree takes several. */
+export const SLOT_LEAVES = 32;
 
 /** The part of the WebAssembly JavaScript API used here: TypeScript declares it with the DOM library, which this Node project does not load. */
 interface WasmApi {
