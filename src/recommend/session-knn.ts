@@ -14,7 +14,7 @@
  * Every weight is a hyperparameter chosen by `sessionwise tune` on a validation split. The
  * candidates carry their signals as features, which the learned ranker (ranker/) re-scores.
  */
-import type { FeatureReader, Neighbours } from '../features/feature-store.ts';
+import type { FeatureReader, Neighbours, SessionIndexReader } from '../features/feature-store.ts';
 import { MAX_SEQUENCE } from '../features/memory/session-index.ts';
 import type { SessionView } from '../features/memory/session-table.ts';
 import type { Recommendation, RecommendationRequest, Recommender } from './recommender.ts';
@@ -90,6 +90,19 @@ export interface CandidateSet {
   features: Float64Array;
 }
 
+/** What writeSignals reads of the request besides the candidates. */
+interface SignalContext {
+  features: FeatureReader;
+  /** The session's items, most recent first (up to maxSessionItems). */
+  recent: readonly number[];
+  /** Its distinct items and their position weights. */
+  sessionItems: readonly number[];
+  sessionWeights: readonly number[];
+  /** Normalises kNN scores so the best is 1. */
+  knnScale: number;
+  neighbourCount: number;
+}
+
 /** Candidate generation and the blended (unlearned) score. */
 export class SessionKnn {
   private readonly similarity = new ScoreBoard();
@@ -125,7 +138,6 @@ export class SessionKnn {
     const own = session?.indexRecord;
     const totalSessions = Math.max(2, index.opened);
     const logTotal = Math.log(totalSessions);
-    const idf = (item: number) => Math.max(1e-3, logTotal - logOnePlus(index.sessionCount(item)));
 
     // 1. Position weight of each distinct session item (most recent occurrence wins).
     const sessionItems: number[] = [];
@@ -143,7 +155,7 @@ export class SessionKnn {
     const oldestLive = index.oldestLive;
     for (let s = 0; s < sessionItems.length; s++) {
       const item = sessionItems[s]!;
-      const add = sessionWeights[s]! * power(idf(item), p.idfWeight);
+      const add = sessionWeights[s]! * power(idf(index, logTotal, item), p.idfWeight);
       const sessions = index.sessionsWith(item);
       const stop = Math.max(0, sessions.length - p.sampleSize);
       for (let i = sessions.length - 1; i >= stop; i--) {
@@ -160,32 +172,18 @@ export class SessionKnn {
     const { neighbourIds, sequences, lengths } = this.scratch(neighbourCount);
     for (let n = 0; n < neighbourCount; n++) neighbourIds[n] = neighbours.items[n]!;
     index.copySessions(neighbourIds, neighbourCount, sequences, lengths);
-    for (let n = 0; n < neighbourCount; n++) {
-      const sim = neighbours.scores[n]!;
-      const length = lengths[n]!;
-      const at = n * MAX_SEQUENCE;
-      let lastShared = -1;
-      for (let j = length - 1; j >= 0 && lastShared < 0; j--) if (this.isMember(sequences[at + j]!)) lastShared = j;
-      for (let j = 0; j < length; j++) {
-        this.knn.add(sequences[at + j]!, sim * this.distanceWeights[lastShared < 0 ? 0 : Math.abs(j - lastShared)]!);
-      }
-    }
+    this.scoreNeighbourItems(neighbours.scores, neighbourCount, sequences, lengths);
     const knn = this.knn;
-    let maxKnn = 0;
-    for (let t = 0; t < knn.size; t++) {
-      if (p.idfScore !== 0) knn.scaleAt(t, power(idf(knn.itemAt(t)), p.idfScore));
-      const score = knn.scoreAt(t);
-      if (score > maxKnn) maxKnn = score;
-    }
+    const maxKnn = this.weighByIdf(index, logTotal);
 
     // 4. Blend in what follows the last item, and re-visits.
     const knnScale = maxKnn > 0 ? 1 / maxKnn : 0;
-    for (let t = 0; t < knn.size; t++) this.blended.add(knn.itemAt(t), knn.scoreAt(t) * knnScale);
-    const nextOfLast = recent.length > 0 ? features.neighbours(recent[0]!) : undefined;
-    const nextOfSecondLast = recent.length > 1 ? features.neighbours(recent[1]!) : undefined;
-    const lastScale = scaleOf(nextOfLast);
-    const secondLastScale = scaleOf(nextOfSecondLast);
-    if (p.sequentialWeight > 0) nextOfLast?.forEach((w, item) => this.blended.add(item, p.sequentialWeight * w * lastScale));
+    this.blended.addAll(knn, knnScale);
+    if (p.sequentialWeight > 0 && recent.length > 0) {
+      const nextOfLast = features.neighbours(recent[0]!);
+      const lastScale = scaleOf(nextOfLast);
+      nextOfLast?.forEach((w, item) => this.blended.add(item, p.sequentialWeight * w * lastScale));
+    }
     if (p.revisitWeight > 0) for (let s = 0; s < sessionItems.length; s++) this.blended.add(sessionItems[s]!, p.revisitWeight * sessionWeights[s]!);
 
     const cart = session?.cart ?? [];
@@ -194,38 +192,92 @@ export class SessionKnn {
     // 5. Each candidate's signals, the ranker's inputs.
     if (this.rows.length < top.items.length * FEATURE_COUNT) this.rows = new Float64Array(top.items.length * FEATURE_COUNT);
     const rows = this.rows.subarray(0, top.items.length * FEATURE_COUNT);
-    const logOnePlusTotal = Math.log1p(totalSessions);
-    const opened = index.opened;
-    const sessionCovisits = signals ? sessionItems.map((item) => features.neighbours(item)) : [];
-    const sessionCovisitScales = sessionCovisits.map(scaleOf);
-    // "Recently": the newest 1% of all sessions seen, so the window scales with the shop.
-    const recentWindow = Math.max(100, Math.floor(opened / 100));
     for (let r = 0; r < top.items.length; r++) {
       const item = top.items[r]!;
+      rows[r * FEATURE_COUNT + F_BLENDED] = top.scores[r]!;
+      rows[r * FEATURE_COUNT + F_REVISIT] = this.isMember(item) ? sessionWeights[sessionItems.indexOf(item)]! : 0;
+    }
+    if (signals) this.writeSignals(top.items, rows, { features, recent, sessionItems, sessionWeights, knnScale, neighbourCount });
+    for (const item of sessionItems) this.members[item >>> 5] = 0;
+    this.knn.clear();
+    return { session, items: top.items, features: rows };
+  }
+
+  /**
+   * Step 5 past the blend: every other column of the candidates' rows. A method of its own, like
+   * the loops below, so that the compiler inlines the lookups into it (candidates() is too large).
+   */
+  private writeSignals(items: Int32Array, rows: Float64Array, c: SignalContext): void {
+    const { features, recent, sessionItems, sessionWeights, knnScale, neighbourCount } = c;
+    const index = features.sessionIndex();
+    const opened = index.opened;
+    const logOnePlusTotal = Math.log1p(Math.max(2, opened));
+    const tables = sessionItems.map((item) => features.neighbours(item));
+    const scales = tables.map(scaleOf);
+    // The last two items' tables are the first session items' (sessionItems[0] is recent[0],
+    // sessionItems[1] is recent[1] unless that repeats it): one lookup per table serves both.
+    const secondLastAt = recent.length < 2 ? -1 : recent[1] === recent[0] ? 0 : 1;
+    const lastScale = scales[0] ?? 0;
+    const secondLastScale = secondLastAt < 0 ? 0 : scales[secondLastAt]!;
+    // "Recently": the newest 1% of all sessions seen, so the window scales with the shop.
+    const recentWindow = Math.max(100, Math.floor(opened / 100));
+    const knn = this.knn;
+    for (let r = 0; r < items.length; r++) {
+      const item = items[r]!;
       const f = r * FEATURE_COUNT;
-      rows[f + F_BLENDED] = top.scores[r]!;
-      rows[f + F_REVISIT] = this.isMember(item) ? sessionWeights[sessionItems.indexOf(item)]! : 0;
-      if (!signals) continue;
       let occurrences = 0;
       for (let i = 0; i < recent.length; i++) if (recent[i] === item) occurrences++;
       let covisited = 0;
-      for (let s = 0; s < sessionCovisits.length; s++) covisited += sessionWeights[s]! * weightOf(sessionCovisits[s], item) * sessionCovisitScales[s]!;
+      let afterLast = 0;
+      let afterSecondLast = 0;
+      for (let s = 0; s < tables.length; s++) {
+        const weight = weightOf(tables[s], item);
+        covisited += sessionWeights[s]! * weight * scales[s]!;
+        if (s === 0) afterLast = weight;
+        if (s === secondLastAt) afterSecondLast = weight;
+      }
       const newest = index.newestSession(item);
-      rows[f + F_KNN] = this.knn.get(item) * knnScale;
+      rows[f + F_KNN] = knn.get(item) * knnScale;
       rows[f + F_IS_LAST] = recent[0] === item ? 1 : 0;
       rows[f + F_OCCURRENCES] = occurrences;
-      rows[f + F_NEXT_OF_LAST] = weightOf(nextOfLast, item) * lastScale;
-      rows[f + F_NEXT_OF_SECOND_LAST] = weightOf(nextOfSecondLast, item) * secondLastScale;
+      rows[f + F_NEXT_OF_LAST] = afterLast * lastScale;
+      rows[f + F_NEXT_OF_SECOND_LAST] = afterSecondLast * secondLastScale;
       rows[f + F_POPULARITY] = logOnePlus(index.sessionCount(item)) / logOnePlusTotal;
-      rows[f + F_NEIGHBOUR_SHARE] = this.knn.addsTo(item) / Math.max(1, neighbourCount);
+      rows[f + F_NEIGHBOUR_SHARE] = knn.addsTo(item) / Math.max(1, neighbourCount);
       rows[f + F_SESSION_LENGTH] = recent.length;
       rows[f + F_LAST_SEEN] = newest < 0 ? 1 : Math.log1p(opened - newest) / logOnePlusTotal;
       rows[f + F_RECENT_SHARE] = index.sessionsSince(item, opened - recentWindow) / recentWindow;
       rows[f + F_COVISITED_WITH_SESSION] = covisited;
     }
-    for (const item of sessionItems) this.members[item >>> 5] = 0;
-    this.knn.clear();
-    return { session, items: top.items, features: rows };
+  }
+
+  /**
+   * Step 3's loop, on its own: candidates() is too large for the compiler to inline the board's
+   * add into it, and this loop makes several hundred adds a request.
+   */
+  private scoreNeighbourItems(similarities: Float64Array, count: number, sequences: Int32Array, lengths: Int32Array): void {
+    const { knn, distanceWeights } = this;
+    for (let n = 0; n < count; n++) {
+      const sim = similarities[n]!;
+      const length = lengths[n]!;
+      const at = n * MAX_SEQUENCE;
+      let lastShared = -1;
+      for (let j = length - 1; j >= 0 && lastShared < 0; j--) if (this.isMember(sequences[at + j]!)) lastShared = j;
+      for (let j = 0; j < length; j++) knn.add(sequences[at + j]!, sim * distanceWeights[lastShared < 0 ? 0 : Math.abs(j - lastShared)]!);
+    }
+  }
+
+  /** Step 3's end: each item's score times its IDF^idfScore; returns the largest. */
+  private weighByIdf(index: SessionIndexReader, logTotal: number): number {
+    const { knn } = this;
+    const exponent = this.params.idfScore;
+    let max = 0;
+    for (let t = 0; t < knn.size; t++) {
+      if (exponent !== 0) knn.scaleAt(t, power(idf(index, logTotal, knn.itemAt(t)), exponent));
+      const score = knn.scoreAt(t);
+      if (score > max) max = score;
+    }
+    return max;
   }
 
   private scratch(neighbours: number): SessionKnn['neighbourScratch'] {
@@ -252,6 +304,11 @@ export class SessionKnn {
 const LOG_ONE_PLUS = Float64Array.from({ length: 4096 }, (_, c) => Math.log1p(c));
 function logOnePlus(count: number): number {
   return count < LOG_ONE_PLUS.length ? LOG_ONE_PLUS[count]! : Math.log1p(count);
+}
+
+/** An item's inverse session frequency, log(sessions / (1 + sessions holding it)), at least 0.001. */
+function idf(index: SessionIndexReader, logTotal: number, item: number): number {
+  return Math.max(1e-3, logTotal - logOnePlus(index.sessionCount(item)));
 }
 
 /** x^e, without a Math.pow call for the common exponents 0 and 1. */

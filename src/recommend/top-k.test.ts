@@ -43,6 +43,19 @@ describe('ScoreBoard', () => {
     assert.equal(b.addsTo(7), 0);
   });
 
+  it('adds another board scaled, its ids in the order that board first gave them', () => {
+    const knn = new ScoreBoard();
+    for (const [item, score] of [[5, 2], [3, 1], [5, 2], [9, 1], [2000, 0.5]] as const) knn.add(item, score);
+    const blended = new ScoreBoard();
+    blended.add(8, 2);
+    blended.addAll(knn, 0.5);
+    assert.deepEqual([5, 3, 9, 2000, 8].map((item) => blended.get(item)), [2, 0.5, 0.5, 0.25, 2]);
+    assert.equal(blended.addsTo(5), 1, 'one add here, whatever made the score there');
+    // Ties: 8 was added before 5; 3 before 9, as on the knn board.
+    assert.deepEqual(Array.from(blended.takeTop(5, () => true).items), [8, 5, 3, 9, 2000]);
+    assert.equal(knn.get(5), 4, 'the source board is left as it was');
+  });
+
   it('grows past its initial size', () => {
     const b = new ScoreBoard();
     b.add(100_000, 2);

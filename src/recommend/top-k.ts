@@ -79,6 +79,15 @@ export class ScoreBoard {
     this.slots[this.used++] = slot;
   }
 
+  /** Adds each score of `other` times `factor`, in the order `other` first gave them. */
+  addAll(other: ScoreBoard, factor: number): void {
+    const { slots, keys, values, used } = other;
+    for (let t = 0; t < used; t++) {
+      const slot = slots[t]!;
+      this.add(keys[slot]! - 1, values[slot]! * factor);
+    }
+  }
+
   get(item: number): number {
     const slot = this.find(item + 1);
     return this.keys[slot] === EMPTY ? 0 : this.values[slot]!;
