@@ -8,7 +8,10 @@
  *   paced: an open-loop generator sending one request every 1/rate s (the arrival pattern the
  *          "at 1,000 requests/s" target describes), latency from send to answer;
  *   floor: the same paced load on GET /healthz, which does no work: the latency this machine,
- *          Node's HTTP stack and Fastify give on their own, to judge the recommendation p99 by.
+ *          Node's HTTP stack and Fastify give on their own, to judge the recommendation p99 by;
+ *   ceiling: the max phase's load on GET /healthz, right after it: the throughput the same
+ *          machine, client and server give a route that does no work, to judge `max` by (this
+ *          machine's speed drifts by up to 2x between hours).
  */
 import http from 'node:http';
 import { engineOptions, engineRun, requestOrder } from './diginetica-system.ts';
@@ -97,6 +100,9 @@ export async function run(args: string[]): Promise<Result> {
     info(`max throughput: ${o.connections} connections, ${o.duration} s`);
     const max = await runAutocannon({ url: base, connections: o.connections, duration: o.duration, requests: rotating });
     info(`max: ${max.requestsPerSecond} requests/s, p50 ${max.latencyMs.p50} ms, p99 ${max.latencyMs.p99} ms`);
+    info(`ceiling: GET /healthz, ${o.connections} connections, ${o.duration} s`);
+    const ceiling = await runAutocannon({ url: `${base}/healthz`, connections: o.connections, duration: o.duration });
+    info(`ceiling: ${ceiling.requestsPerSecond} requests/s (max reached ${round((100 * max.requestsPerSecond) / ceiling.requestsPerSecond, 1)}% of it)`);
     // The target is a throughput and a p99 together: sent on schedule, whatever the answers do.
     info(`sustained: paced open loop at ${o.target} requests/s, ${o.duration} s`);
     const sustained = await pacedLoad({ url: (i) => `${base}${path(next + i)}`, rate: o.target, durationS: o.duration });
@@ -121,6 +127,7 @@ export async function run(args: string[]): Promise<Result> {
         autocannonOverallRate: { requestsPerSecond: rate.requestsPerSecond, latencyMs: rate.latencyMs, autocannon: rate.autocannon, failed: rate.non2xx + rate.errors + rate.timeouts },
       },
       max: { autocannon: max.autocannon, failed: max.non2xx + max.errors + max.timeouts, connections: o.connections },
+      ceiling: { requestsPerSecond: ceiling.requestsPerSecond, latencyMs: ceiling.latencyMs, maxShare: round(max.requestsPerSecond / ceiling.requestsPerSecond, 3) },
       server: loaded,
       sample: check,
       config: o,
