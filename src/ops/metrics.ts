@@ -31,7 +31,7 @@ export function createMetrics(store: FeatureStore) {
     streamPushes: counter('sessionwise_stream_pushes_total', 'Recommendation lists pushed on live streams.'),
     recommendationSeconds: new Histogram({
       name: 'sessionwise_recommendation_seconds',
-      help: 'Time to compute a recommendation list, excluding waits for freshness.',
+      help: 'Time to compute a recommendation list once its features are read (excluding waits for freshness and the feature reads).',
       buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.05],
       registers: [registry],
     }),

@@ -42,8 +42,10 @@ const ALLOW_ALL = (): boolean => true;
 
 export async function recommendationList(system: System, request: ListRequest, metrics: Metrics): Promise<RecommendationList> {
   const { store, recommender, catalog, rules } = system;
-  const started = process.hrtime.bigint();
   const features = await store.reader(request);
+  // Timed from here: requests that arrive together are started together (serve/turn-batch.ts),
+  // so the time from the call would include the other lists of the batch computed meanwhile.
+  const started = process.hrtime.bigint();
   const profile = request.userId === undefined ? undefined : features.userProfile(request.userId);
   const context: RuleContext = {
     categoryOf: catalog.categoryOf,

@@ -6,6 +6,7 @@ import type { Metrics } from '../ops/metrics.ts';
 import { decodeToken } from '../stream/processor.ts';
 import type { System } from '../system.ts';
 import { Decision, listRequestFields, recommendationList, ShownItem } from './recommendations.ts';
+import { TurnBatch } from './turn-batch.ts';
 
 const RecommendationQuery = Type.Object(
   { ...listRequestFields, after: Type.Optional(Type.String({ maxLength: 4096, description: 'Token from POST /v1/events: answer once those events are applied.' })) },
@@ -18,6 +19,7 @@ const RecommendationResponse = Type.Object({ strategy: Type.String(), fresh: Typ
 
 export function servingRoutes(app: FastifyInstance, system: System, metrics: Metrics): void {
   const { store, catalog, processor, config } = system;
+  const batch = new TurnBatch();
 
   // The schema documents the answer, which the handler builds in exactly that shape; it is written
   // with JSON.stringify, not the schema's compiled serializer: 10 µs for a 20-item list against 16-20.
@@ -34,7 +36,7 @@ export function servingRoutes(app: FastifyInstance, system: System, metrics: Met
       }
       fresh = await processor.waitFor(need, config.freshnessWaitMs);
     }
-    const list = await recommendationList(system, query, metrics);
+    const list = await batch.run(() => recommendationList(system, query, metrics));
     if (!fresh) reply.header('sessionwise-fresh', 'false');
     return { ...list, fresh };
   });
