@@ -373,7 +373,9 @@ export function toRecommendations(
     out.push({ itemId: features.itemId(item), score: scores[i]!, reason: revisit ? 'viewed earlier in this session' : together, item });
   }
   if (out.length < k) {
-    const taken = new Set(set.items);
+    // Filled by a loop: a Set built from a typed array goes through its iterator.
+    const taken = new Set<number>();
+    for (let i = 0; i < count; i++) taken.add(set.items[i]!);
     const inCart = new Set(set.session?.cart ?? []);
     for (const item of features.popular(k * 2)) {
       if (out.length >= k) break;
