@@ -24,8 +24,12 @@ describe('TurnBatch', () => {
     const failed = batch.run(async () => {
       throw new Error('no list');
     });
+    const thrown = batch.run((): Promise<number> => {
+      throw new Error('not even a promise');
+    });
     const fine = batch.run(async () => 7);
     await assert.rejects(failed, /no list/);
+    await assert.rejects(thrown, /not even a promise/);
     assert.equal(await fine, 7);
   });
 

@@ -18,7 +18,15 @@ export class TurnBatch {
   /** Starts `work` with the rest of this turn's batch; settles as it does. */
   run<T>(work: () => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      if (this.queue.push(() => work().then(resolve, reject)) === 1) setImmediate(this.flush);
+      const start = (): void => {
+        // A synchronous throw rejects this run only; the rest of the batch still starts.
+        try {
+          work().then(resolve, reject);
+        } catch (error) {
+          reject(error);
+        }
+      };
+      if (this.queue.push(start) === 1) setImmediate(this.flush);
     });
   }
 }
