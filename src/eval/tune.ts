@@ -6,7 +6,10 @@
 import { DEFAULT_KNN_PARAMS, SessionKnnRecommender, type SessionKnnParams } from '../recommend/session-knn.ts';
 import { evaluate, sampleEvery, train, validationSplit } from './evaluate.ts';
 
-export const KNN_GRID: { [K in keyof SessionKnnParams]: number[] } = {
+/** The tuned parameters: all but the history weight, which session files (no user ids) cannot inform. */
+type TunedParam = Exclude<keyof SessionKnnParams, 'historyWeight'>;
+
+export const KNN_GRID: { [K in TunedParam]: number[] } = {
   neighbours: [50, 100, 200, 400],
   sampleSize: [250, 500, 1000, 2000],
   positionDecay: [0.5, 1, 1.5, 2, 3],
@@ -47,7 +50,7 @@ export async function tuneSessionKnn(sessions: readonly string[][], options: Tun
   options.onTrial?.({ params: best, hr: bestScore.hr, mrr: bestScore.mrr, best: true });
   for (let round = 0; round < options.rounds; round++) {
     let improved = false;
-    for (const key of Object.keys(KNN_GRID) as Array<keyof SessionKnnParams>) {
+    for (const key of Object.keys(KNN_GRID) as TunedParam[]) {
       for (const value of KNN_GRID[key]) {
         if (best[key] === value) continue;
         const candidate = { ...best, [key]: value };

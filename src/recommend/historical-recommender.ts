@@ -5,6 +5,7 @@
  */
 import type { FeatureReader } from '../features/feature-store.ts';
 import type { Recommendation, RecommendationRequest, Recommender } from './recommender.ts';
+import { HISTORY_REASON } from './session-knn.ts';
 import { ScoreBoard } from './top-k.ts';
 
 export class HistoricalRecommender implements Recommender {
@@ -19,7 +20,7 @@ export class HistoricalRecommender implements Recommender {
     }
     const top = this.board.takeTop(request.k, (item) => allowed(features.itemId(item)));
     const out: Recommendation[] = [];
-    for (let r = 0; r < top.items.length; r++) out.push({ itemId: features.itemId(top.items[r]!), score: top.scores[r]!, reason: 'goes with your past purchases' });
+    for (let r = 0; r < top.items.length; r++) out.push({ itemId: features.itemId(top.items[r]!), score: top.scores[r]!, reason: HISTORY_REASON });
     const taken = new Set(out.map((r) => r.itemId));
     for (const item of features.popular(request.k * 2)) {
       if (out.length >= request.k) break;

@@ -10,12 +10,16 @@
  *    the neighbour's last click shared with this session (1 / (1 + d)^distanceDecay), times
  *    IDF^idfScore.
  * 4. Blend: normalised kNN score + sequential weight x normalised forward co-visitation of the
- *    last item + revisit weight x the item's own position weight in the session.
- * Every weight is a hyperparameter chosen by `sessionwise tune` on a validation split. The
- * candidates carry their signals as features, which the learned ranker (ranker/) re-scores.
+ *    last item + revisit weight x the item's own position weight in the session + history weight x
+ *    the item's co-visitation with the shopper's own past purchases (a known user's history).
+ * The weights are hyperparameters chosen by `sessionwise tune` on a validation split, except the
+ * history weight: session files carry no user ids, so it keeps its default unless a parameter file
+ * sets it. The candidates carry their signals as features, which the learned ranker (ranker/)
+ * re-scores.
  */
 import type { FeatureReader, Neighbours, SessionIndexReader } from '../features/feature-store.ts';
 import { MAX_SEQUENCE } from '../features/memory/session-index.ts';
+import { RECENT_PURCHASES } from '../features/memory/user-profiles.ts';
 import type { SessionView } from '../features/memory/session-table.ts';
 import type { Recommendation, RecommendationRequest, Recommender } from './recommender.ts';
 import { ScoreBoard } from './top-k.ts';
@@ -33,6 +37,8 @@ export interface SessionKnnParams {
   revisitWeight: number;
   /** Session items considered, most recent first. */
   maxSessionItems: number;
+  /** Weight of what was viewed together with the user's past purchases (not tuned: see above). */
+  historyWeight: number;
 }
 
 export const DEFAULT_KNN_PARAMS: SessionKnnParams = {
@@ -45,7 +51,13 @@ export const DEFAULT_KNN_PARAMS: SessionKnnParams = {
   sequentialWeight: 0,
   revisitWeight: 0,
   maxSessionItems: 20,
+  historyWeight: 0.25,
 };
+
+/** The reason of a candidate only the user's history brought (the historical baseline's too). */
+export const HISTORY_REASON = 'goes with your past purchases';
+
+
 
 /** The signals of one candidate, the learned ranker's inputs. */
 export const CANDIDATE_FEATURES = [
@@ -62,6 +74,7 @@ export const CANDIDATE_FEATURES = [
   'lastSeen',
   'recentShare',
   'covisitedWithSession',
+  'covisitedWithHistory',
 ] as const;
 export const FEATURE_COUNT = CANDIDATE_FEATURES.length;
 // Column of each feature in a candidate row (plain numbers: a row writes every one).
@@ -78,6 +91,7 @@ const F_SESSION_LENGTH = CANDIDATE_FEATURES.indexOf('sessionLength');
 const F_LAST_SEEN = CANDIDATE_FEATURES.indexOf('lastSeen');
 const F_RECENT_SHARE = CANDIDATE_FEATURES.indexOf('recentShare');
 const F_COVISITED_WITH_SESSION = CANDIDATE_FEATURES.indexOf('covisitedWithSession');
+const F_COVISITED_WITH_HISTORY = CANDIDATE_FEATURES.indexOf('covisitedWithHistory');
 
 /**
  * Items and features are views of buffers the generator reuses, valid until its next call (a
@@ -98,10 +112,17 @@ interface SignalContext {
   /** Its distinct items and their position weights. */
   sessionItems: readonly number[];
   sessionWeights: readonly number[];
-  /** Normalises kNN scores so the best is 1. */
-  knnScale: number;
   neighbourCount: number;
 }
+
+/** The co-visitation tables of a user's recent purchases, each with its weight and scale. */
+interface History {
+  tables: Neighbours[];
+  /** Recency weight x the factor that makes the table's strongest weight 1. */
+  factors: number[];
+}
+
+const NO_HISTORY: History = { tables: [], factors: [] };
 
 /** Candidate generation and the blended (unlearned) score. */
 export class SessionKnn {
@@ -127,8 +148,9 @@ export class SessionKnn {
 
   /**
    * The best `limit` candidates by blended score that `allowed` lets through and the cart does not
-   * hold, with their features; with `signals` false only `blended` and `revisit` are written (the
-   * blend ranks by the one and gives its reason by the other), the other columns left as they were.
+   * hold, with their features; with `signals` false only `blended`, `revisit`, `knn` and
+   * `covisitedWithHistory` are written (the blend ranks by the first and gives its reason by the
+   * others), the other columns left as they were.
    */
   candidates(request: RecommendationRequest, features: FeatureReader, limit: number, allowed: (itemId: string) => boolean, signals = true): CandidateSet {
     const p = this.params;
@@ -185,6 +207,13 @@ export class SessionKnn {
       nextOfLast?.forEach((w, item) => this.blended.add(item, p.sequentialWeight * w * lastScale));
     }
     if (p.revisitWeight > 0) for (let s = 0; s < sessionItems.length; s++) this.blended.add(sessionItems[s]!, p.revisitWeight * sessionWeights[s]!);
+    const history = request.userId === undefined ? NO_HISTORY : historyOf(features, request.userId);
+    if (p.historyWeight > 0) {
+      for (let h = 0; h < history.tables.length; h++) {
+        const factor = p.historyWeight * history.factors[h]!;
+        history.tables[h]!.forEach((w, item) => this.blended.add(item, factor * w));
+      }
+    }
 
     const cart = session?.cart ?? [];
     const top = this.blended.takeTop(limit, (item) => !cart.includes(item) && allowed(features.itemId(item)));
@@ -196,8 +225,12 @@ export class SessionKnn {
       const item = top.items[r]!;
       rows[r * FEATURE_COUNT + F_BLENDED] = top.scores[r]!;
       rows[r * FEATURE_COUNT + F_REVISIT] = this.isMember(item) ? sessionWeights[sessionItems.indexOf(item)]! : 0;
+      rows[r * FEATURE_COUNT + F_KNN] = this.knn.get(item) * knnScale;
+      let withHistory = 0;
+      for (let h = 0; h < history.tables.length; h++) withHistory += history.factors[h]! * weightOf(history.tables[h], item);
+      rows[r * FEATURE_COUNT + F_COVISITED_WITH_HISTORY] = withHistory;
     }
-    if (signals) this.writeSignals(top.items, rows, { features, recent, sessionItems, sessionWeights, knnScale, neighbourCount });
+    if (signals) this.writeSignals(top.items, rows, { features, recent, sessionItems, sessionWeights, neighbourCount });
     for (const item of sessionItems) this.members[item >>> 5] = 0;
     this.knn.clear();
     return { session, items: top.items, features: rows };
@@ -208,7 +241,7 @@ export class SessionKnn {
    * the loops below, so that the compiler inlines the lookups into it (candidates() is too large).
    */
   private writeSignals(items: Int32Array, rows: Float64Array, c: SignalContext): void {
-    const { features, recent, sessionItems, sessionWeights, knnScale, neighbourCount } = c;
+    const { features, recent, sessionItems, sessionWeights, neighbourCount } = c;
     const index = features.sessionIndex();
     const opened = index.opened;
     const logOnePlusTotal = Math.log1p(Math.max(2, opened));
@@ -237,7 +270,6 @@ export class SessionKnn {
         if (s === secondLastAt) afterSecondLast = weight;
       }
       const newest = index.newestSession(item);
-      rows[f + F_KNN] = knn.get(item) * knnScale;
       rows[f + F_IS_LAST] = recent[0] === item ? 1 : 0;
       rows[f + F_OCCURRENCES] = occurrences;
       rows[f + F_NEXT_OF_LAST] = afterLast * lastScale;
@@ -327,6 +359,24 @@ function scaleOf(weights: Neighbours | undefined): number {
   return max > 0 ? 1 / max : 0;
 }
 
+/**
+ * The co-visitation tables of the user's last RECENT_PURCHASES purchases, the i-th most recent
+ * weighted 1 / i. Items bought are not candidates for that: the rules leave them out.
+ */
+function historyOf(features: FeatureReader, userId: string): History {
+  const purchases = features.userProfile(userId)?.purchases;
+  if (!purchases?.length) return NO_HISTORY;
+  const history: History = { tables: [], factors: [] };
+  for (let i = 0; i < RECENT_PURCHASES && i < purchases.length; i++) {
+    const table = features.neighbours(purchases[purchases.length - 1 - i]!);
+    const scale = scaleOf(table);
+    if (table === undefined || scale === 0) continue;
+    history.tables.push(table);
+    history.factors.push(scale / (i + 1));
+  }
+  return history;
+}
+
 function weightOf(weights: Neighbours | undefined, item: number): number {
   return weights?.get(item) ?? 0;
 }
@@ -369,8 +419,14 @@ export function toRecommendations(
   for (let r = 0; r < count && r < k; r++) {
     const i = order[r]!;
     const item = set.items[i]!;
-    const revisit = set.features[i * FEATURE_COUNT + F_REVISIT]! > 0;
-    out.push({ itemId: features.itemId(item), score: scores[i]!, reason: revisit ? 'viewed earlier in this session' : together, item });
+    const row = i * FEATURE_COUNT;
+    const reason =
+      set.features[row + F_REVISIT]! > 0
+        ? 'viewed earlier in this session'
+        : set.features[row + F_KNN] === 0 && set.features[row + F_COVISITED_WITH_HISTORY]! > 0
+          ? HISTORY_REASON
+          : together;
+    out.push({ itemId: features.itemId(item), score: scores[i]!, reason, item });
   }
   if (out.length < k) {
     // Filled by a loop: a Set built from a typed array goes through its iterator.

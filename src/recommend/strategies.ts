@@ -42,7 +42,8 @@ export function readParamsFile(path: string): ParamsFile {
   if (file.format !== FORMAT) throw new Error(`${path}: not a Sessionwise parameter file (format ${String(file.format)}, expected ${FORMAT})`);
   const unknown = Object.keys(file.params ?? {}).filter((k) => !(k in DEFAULT_KNN_PARAMS));
   if (unknown.length) throw new Error(`${path}: unknown parameters ${unknown.join(', ')}`);
-  return file as ParamsFile;
+  // A file from before a parameter existed gets its default.
+  return { ...(file as ParamsFile), params: { ...DEFAULT_KNN_PARAMS, ...file.params } };
 }
 
 export function writeParamsFile(path: string, params: SessionKnnParams, tuning: Record<string, unknown>): void {

@@ -3,6 +3,8 @@ import { DAY } from '../../stream/windows.ts';
 
 const AFFINITY_HALF_LIFE_MS = 30 * DAY;
 const MAX_PURCHASES = 100;
+/** The most recent purchases whose co-visitation a recommendation reads (readers provide their tables). */
+export const RECENT_PURCHASES = 10;
 const MAX_CATEGORIES = 32;
 
 export interface UserProfile {

@@ -9,7 +9,7 @@ import { Dictionary } from '../memory/dictionary.ts';
 import type { ContextQuery } from '../memory/feature-state.ts';
 import { countAtLeast, MAX_SEQUENCE } from '../memory/session-index.ts';
 import type { SessionView } from '../memory/session-table.ts';
-import type { UserProfile } from '../memory/user-profiles.ts';
+import { RECENT_PURCHASES, type UserProfile } from '../memory/user-profiles.ts';
 import { NO_ENGAGEMENT, type Engagement, type FeatureReader, type SessionIndexReader } from '../feature-store.ts';
 import { ITEM_BUCKETS, keys } from './keys.ts';
 
@@ -86,9 +86,13 @@ export class TopLists {
 export async function prefetch(redis: Redis | Cluster, query: ContextQuery, tops: TopLists, opened: number): Promise<FeatureReader> {
   const [context, profile, lists] = await Promise.all([readContext(redis, query), query.userId === undefined ? null : redis.get(keys.profile(query.userId)), tops.get()]);
   const items = [...new Set(context?.recentItems ?? [])];
-  const perItem = await Promise.all(
-    items.map((id) => Promise.all([redis.lrange(keys.postings(id), 0, RECENT_SESSIONS_PER_ITEM - 1), redis.hgetall(keys.neighbours(id)), redis.hget(keys.itemStats(id), 'sc')])),
-  );
+  const stored = profile === null ? undefined : (JSON.parse(profile) as StoredProfile);
+  // The user's recent purchases: the recommender reads what was viewed together with them.
+  const purchased = (stored?.purchases.slice(-RECENT_PURCHASES) ?? []).filter((id) => !items.includes(id));
+  const [perItem, purchasedNeighbours] = await Promise.all([
+    Promise.all(items.map((id) => Promise.all([redis.lrange(keys.postings(id), 0, RECENT_SESSIONS_PER_ITEM - 1), redis.hgetall(keys.neighbours(id)), redis.hget(keys.itemStats(id), 'sc')]))),
+    Promise.all(purchased.map((id) => redis.hgetall(keys.neighbours(id)))),
+  ]);
   // The most recent sessions first, across items, up to the budget.
   const wanted = new Set<string>();
   for (let rank = 0; rank < RECENT_SESSIONS_PER_ITEM && wanted.size < RECENT_SESSIONS; rank++) {
@@ -112,7 +116,8 @@ export async function prefetch(redis: Redis | Cluster, query: ContextQuery, tops
       recordItems.push(fetched[i]![j]!);
     });
   });
-  return new PrefetchedReader(query, context, profile === null ? undefined : (JSON.parse(profile) as StoredProfile), lists, opened, items, perItem, recordIds, recordItems);
+  const neighbours = { items: [...items, ...purchased], tables: [...perItem.map(([, table]) => table), ...purchasedNeighbours] };
+  return new PrefetchedReader(query, context, stored, lists, opened, items, perItem, neighbours, recordIds, recordItems);
 }
 
 async function readContext(redis: Redis | Cluster, query: ContextQuery): Promise<StoredContext | undefined> {
@@ -148,6 +153,7 @@ class PrefetchedReader implements FeatureReader {
     opened: number,
     contextItems: string[],
     perItem: Array<[string[], Record<string, string>, string | null]>,
+    neighbours: { items: string[]; tables: Array<Record<string, string>> },
     recordIds: string[],
     recordItems: Array<string | null>,
   ) {
@@ -160,9 +166,8 @@ class PrefetchedReader implements FeatureReader {
       if (text) this.sequences[this.records.intern(recordIds[r]!)] = (JSON.parse(text) as string[]).map(item);
     }
     contextItems.forEach((id, i) => {
-      const [postings, neighbours, sessions] = perItem[i]!;
+      const [postings, , sessions] = perItem[i]!;
       const n = item(id);
-      this.neighbourMaps.set(n, new Map(Object.entries(neighbours).map(([to, w]) => [item(to), Number(w)])));
       const live: number[] = [];
       // Stored newest first; the reader walks oldest first.
       for (let j = postings.length - 1; j >= 0; j--) {
@@ -172,6 +177,7 @@ class PrefetchedReader implements FeatureReader {
       this.postings.set(n, live);
       this.sessionCounts.set(n, Number(sessions ?? 0));
     });
+    neighbours.items.forEach((id, i) => this.neighbourMaps.set(item(id), new Map(Object.entries(neighbours.tables[i]!).map(([to, w]) => [item(to), Number(w)]))));
     this.view = context && {
       seq: context.seq,
       startTime: context.startTime,

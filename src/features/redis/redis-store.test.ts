@@ -118,6 +118,31 @@ describe('Redis feature store (against a redis-server on loopback)', { skip: una
     assert.deepEqual(names(fromRedis, fromRedis.trending(10)).sort(), names(fromMemory, fromMemory.trending(10)).sort());
   });
 
+  it('reads what goes with a user\'s purchases made outside the current session (history candidates)', async () => {
+    const later = T0 + 400_000;
+    const shopper = { anonymousId: 'device-9', userId: 'user-9' };
+    const extra: LoggedEvent[] = [
+      { event: { id: 'x1', ts: later, type: 'purchase', sessionId: 'old-9', ...shopper, items: [{ itemId: 'sofa', quantity: 1 }] }, time: later, receivedAt: later },
+      { event: { id: 'x2', ts: later + 40 * MIN, type: 'product_view', sessionId: 'new-9', ...shopper, itemId: 'tent' }, time: later + 40 * MIN, receivedAt: later + 40 * MIN },
+    ] as LoggedEvent[];
+    await log.append('events', extra.map((value) => ({ key: 'k', value })));
+    const all = await log.read<LoggedEvent>('events', 0, 0, entries.length + extra.length);
+    const memory = new MemoryFeatureStore({ stream: STREAM });
+    memory.applySync(0, all);
+    const store = open();
+    await store.applyBatch(0, all);
+    const query = { sessionId: 'new-9', userId: 'user-9' };
+    const [fromMemory, fromRedis] = [await memory.reader(query), await store.reader(query)];
+    assert.deepEqual(fromRedis.session(query)!.recentItems.map((i) => fromRedis.itemId(i)), ['tent'], 'the session holds only the tent');
+    const sofaNeighbours = (reader: typeof fromMemory) => {
+      const out: Record<string, number> = {};
+      reader.neighbours(reader.itemIndex('sofa')!)?.forEach((w, i) => (out[reader.itemId(i)] = w));
+      return out;
+    };
+    assert.ok(Object.keys(sofaNeighbours(fromMemory)).length > 0);
+    assert.deepEqual(sofaNeighbours(fromRedis), sofaNeighbours(fromMemory));
+  });
+
   it('counts each event once when a batch is applied again, after a crash before the commit, by another processor, in other batches', async () => {
     const first = open();
     await first.applyBatch(0, entries);
