@@ -19,8 +19,8 @@
  */
 import type { FeatureReader, Neighbours, SessionIndexReader } from '../features/feature-store.ts';
 import { MAX_SEQUENCE } from '../features/memory/session-index.ts';
-import { RECENT_PURCHASES } from '../features/memory/user-profiles.ts';
 import type { SessionView } from '../features/memory/session-table.ts';
+import { RECENT_PURCHASES } from '../features/memory/user-profiles.ts';
 import type { Recommendation, RecommendationRequest, Recommender } from './recommender.ts';
 import { ScoreBoard } from './top-k.ts';
 
@@ -56,8 +56,6 @@ export const DEFAULT_KNN_PARAMS: SessionKnnParams = {
 
 /** The reason of a candidate only the user's history brought (the historical baseline's too). */
 export const HISTORY_REASON = 'goes with your past purchases';
-
-
 
 /** The signals of one candidate, the learned ranker's inputs. */
 export const CANDIDATE_FEATURES = [
@@ -361,7 +359,8 @@ function scaleOf(weights: Neighbours | undefined): number {
 
 /**
  * The co-visitation tables of the user's last RECENT_PURCHASES purchases, the i-th most recent
- * weighted 1 / i. Items bought are not candidates for that: the rules leave them out.
+ * weighted 1 / i. The purchases themselves may come back through each other's tables; the rules
+ * leave them out (`hidePurchased`, on by default).
  */
 function historyOf(features: FeatureReader, userId: string): History {
   const purchases = features.userProfile(userId)?.purchases;
