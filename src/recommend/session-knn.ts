@@ -146,9 +146,9 @@ export class SessionKnn {
 
   /**
    * The best `limit` candidates by blended score that `allowed` lets through and the cart does not
-   * hold, with their features; with `signals` false only `blended`, `revisit`, `knn` and
-   * `covisitedWithHistory` are written (the blend ranks by the first and gives its reason by the
-   * others), the other columns left as they were.
+   * hold, with their features; with `signals` false only `blended`, `revisit`,
+   * `covisitedWithHistory` and, where that is above 0, `knn` are written (the blend ranks by the
+   * first and gives its reason by the others), the other columns left as they were.
    */
   candidates(request: RecommendationRequest, features: FeatureReader, limit: number, allowed: (itemId: string) => boolean, signals = true): CandidateSet {
     const p = this.params;
@@ -223,10 +223,11 @@ export class SessionKnn {
       const item = top.items[r]!;
       rows[r * FEATURE_COUNT + F_BLENDED] = top.scores[r]!;
       rows[r * FEATURE_COUNT + F_REVISIT] = this.isMember(item) ? sessionWeights[sessionItems.indexOf(item)]! : 0;
-      rows[r * FEATURE_COUNT + F_KNN] = this.knn.get(item) * knnScale;
       let withHistory = 0;
       for (let h = 0; h < history.tables.length; h++) withHistory += history.factors[h]! * weightOf(history.tables[h], item);
       rows[r * FEATURE_COUNT + F_COVISITED_WITH_HISTORY] = withHistory;
+      // The blend alone needs the kNN score only to tell a candidate of the history alone.
+      if (signals || withHistory > 0) rows[r * FEATURE_COUNT + F_KNN] = this.knn.get(item) * knnScale;
     }
     if (signals) this.writeSignals(top.items, rows, { features, recent, sessionItems, sessionWeights, neighbourCount });
     for (const item of sessionItems) this.members[item >>> 5] = 0;

@@ -6,7 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { FeatureReader } from '../../features/feature-store.ts';
 import type { Recommendation, RecommendationRequest, Recommender } from '../recommender.ts';
-import { CANDIDATE_FEATURES, DEFAULT_KNN_PARAMS, FEATURE_COUNT, SessionKnn, toRecommendations, type SessionKnnParams } from '../session-knn.ts';
+import { CANDIDATE_FEATURES, FEATURE_COUNT, SessionKnn, toRecommendations, type SessionKnnParams } from '../session-knn.ts';
 import { compile, GBDT_FORMAT, scoreRows, type CompiledModel, type GbdtModel } from './gbdt.ts';
 
 export const RANKER_FORMAT = 'sessionwise-ranker-1';
@@ -32,7 +32,7 @@ export class RankedRecommender implements Recommender {
     if (file.model.featureNames.join(',') !== expected) {
       throw new Error(`ranker model was trained on features [${file.model.featureNames.join(', ')}], this version computes [${expected}]; retrain it with sessionwise train`);
     }
-    this.knn = new SessionKnn({ ...DEFAULT_KNN_PARAMS, ...file.knn });
+    this.knn = new SessionKnn(file.knn);
     this.model = compile(file.model);
   }
 
