@@ -27,11 +27,13 @@ export interface PairOutcome {
 }
 
 const EVAL_STREAM = { partitions: 1, sessionGapMs: 30 * 60_000, allowedLatenessMs: 2 * 60_000 };
+/** Offline, the top lists follow the events applied (about 200 sessions), not the wall clock. */
+const TOP_LISTS_EVERY_EVENTS = 1000;
 
 /** Builds the feature state from training sessions, exactly as the stream would (MemoryFeatureStore.applySync). */
 export async function train(sessions: Iterable<string[]>): Promise<{ store: MemoryFeatureStore; seconds: number }> {
   const started = performance.now();
-  const store = new MemoryFeatureStore({ stream: EVAL_STREAM });
+  const store = new MemoryFeatureStore({ stream: EVAL_STREAM, topListsEveryEvents: TOP_LISTS_EVERY_EVENTS });
   await loadEvents(store, sequentialSessionEvents(sessions, { idPrefix: 'train' }));
   store.state.expireSessions();
   return { store, seconds: (performance.now() - started) / 1000 };
@@ -68,7 +70,7 @@ export function withSession(base: FeatureReader, prefix: readonly string[]): Fea
     neighbours: (i) => base.neighbours(i),
     engagement: (i) => base.engagement(i),
     sessionIndex: () => base.sessionIndex(),
-    trending: (n) => base.trending(n),
+    trending: (n, category) => base.trending(n, category),
     popular: (n) => base.popular(n),
     itemId: (i) => base.itemId(i),
     itemIndex: (id) => base.itemIndex(id),

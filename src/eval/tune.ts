@@ -18,6 +18,7 @@ export const KNN_GRID: { [K in TunedParam]: number[] } = {
   idfScore: [0, 0.25, 0.5, 1],
   sequentialWeight: [0, 0.1, 0.25, 0.5, 1],
   revisitWeight: [0, 0.1, 0.25, 0.5, 1, 2],
+  trendingWeight: [0, 0.01, 0.03, 0.1],
   maxSessionItems: [5, 10, 20],
 };
 

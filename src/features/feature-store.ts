@@ -28,8 +28,12 @@ export interface FeatureReader {
   sessionIndex(): SessionIndexReader;
   /** How often the item was shown in tracked lists and clicked, all time: the exploration prior. */
   engagement(item: number): Engagement;
-  /** Items by trending score, then by popularity, best first. */
-  trending(limit: number): number[];
+  /**
+   * Items with demand in the last hour by trending score, then the others by popularity, best
+   * first: overall, or within a category (empty where no item of it was counted).
+   */
+  trending(limit: number, category?: number): number[];
+  /** Items by popularity (decayed demand), best first. */
   popular(limit: number): number[];
   itemId(item: number): string;
   itemIndex(itemId: string): number | undefined;

@@ -1,6 +1,7 @@
 /**
- * The shopper's own history as a candidate source: a known user's past purchases bring what was
- * viewed together with them into a new session's candidates, and only that user's.
+ * Candidate sources besides the session's neighbours: the shopper's own history (a known user's
+ * past purchases bring what was viewed together with them, and only that user's) and what trends
+ * in the category the session shops (overall where no category is known).
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -8,7 +9,7 @@ import type { LoggedEvent } from '../events/logged.ts';
 import { train } from '../eval/evaluate.ts';
 import { loadEvents } from '../eval/load-sessions.ts';
 import type { MemoryFeatureStore } from '../features/memory/memory-store.ts';
-import { CANDIDATE_FEATURES, DEFAULT_KNN_PARAMS, HISTORY_REASON, SessionKnn, SessionKnnRecommender } from './session-knn.ts';
+import { CANDIDATE_FEATURES, DEFAULT_KNN_PARAMS, HISTORY_REASON, SessionKnn, SessionKnnRecommender, TRENDING_REASON, trendingInReason } from './session-knn.ts';
 
 const HISTORY_COLUMN = CANDIDATE_FEATURES.indexOf('covisitedWithHistory');
 const allowAll = () => true;
@@ -69,5 +70,49 @@ describe('history candidates', () => {
     const bag = Array.from(withHistory.items, (i) => store.itemId(i)).indexOf('sleeping-bag');
     assert.ok(bag >= 0);
     assert.ok(withHistory.features[bag * CANDIDATE_FEATURES.length + HISTORY_COLUMN]! > 0);
+  });
+});
+
+/**
+ * Today, camping gear and sofas sell: stoves and lanterns (camping) are viewed often, the sofa
+ * (home) most of all. A shopper looks at a tent, an item of the camping category.
+ */
+async function campingSeason(): Promise<MemoryFeatureStore> {
+  const store = await shop();
+  const views: Array<[string, string, number]> = [['stove', 'camping', 6], ['lantern', 'camping', 3], ['sofa', 'home', 20]];
+  for (const [itemId, category, times] of views) {
+    for (let i = 0; i < times; i++) await apply(store, { type: 'product_view', anonymousId: `d-${itemId}-${i}`, sessionId: `s-${itemId}-${i}`, itemId, category });
+  }
+  await apply(store, { type: 'product_view', anonymousId: 'device-2', sessionId: 'camper', itemId: 'tent', category: 'camping' });
+  await apply(store, { type: 'product_view', anonymousId: 'device-3', sessionId: 'no-category', itemId: 'kettle' });
+  return store;
+}
+
+describe('trending candidates', () => {
+  const describeList = (list: Array<{ itemId: string; reason: string }>) => list.map((r) => `${r.itemId} (${r.reason})`).join(', ');
+
+  it('bring what trends in the session\'s category after the session\'s own candidates', async () => {
+    const store = await campingSeason();
+    const list = new SessionKnnRecommender({ ...DEFAULT_KNN_PARAMS, trendingWeight: 0.1 }).recommend({ sessionId: 'camper', k: 10 }, store, allowAll);
+    const ids = list.map((r) => r.itemId);
+    assert.ok(ids.indexOf('sleeping-bag') >= 0 && ids.indexOf('sleeping-bag') < ids.indexOf('stove'), describeList(list));
+    assert.ok(ids.indexOf('stove') < ids.indexOf('lantern'), `stoves trend more: ${describeList(list)}`);
+    assert.equal(list.find((r) => r.itemId === 'stove')!.reason, trendingInReason('camping'));
+    assert.notEqual(list.find((r) => r.itemId === 'sofa')?.reason ?? 'popular', trendingInReason('camping'), 'the sofa trends elsewhere');
+    assert.ok(ids.indexOf('lantern') < ids.indexOf('sofa'), `the popular fill comes last: ${describeList(list)}`);
+  });
+
+  it('come from the overall list where no category is known', async () => {
+    const store = await campingSeason();
+    const list = new SessionKnnRecommender({ ...DEFAULT_KNN_PARAMS, trendingWeight: 0.1 }).recommend({ sessionId: 'no-category', k: 10 }, store, allowAll);
+    assert.equal(list.find((r) => r.itemId === 'sofa')?.reason, TRENDING_REASON, describeList(list));
+  });
+
+  it('fill a short list from the session\'s category first, also with the blend weight at 0', async () => {
+    const store = await campingSeason();
+    const list = new SessionKnnRecommender(DEFAULT_KNN_PARAMS).recommend({ sessionId: 'camper', k: 10 }, store, allowAll);
+    const fill = list.filter((r) => r.score === 0);
+    assert.deepEqual(fill.slice(0, 2).map((r) => [r.itemId, r.reason]), [['stove', trendingInReason('camping')], ['lantern', trendingInReason('camping')]], describeList(list));
+    assert.ok(fill.slice(2).every((r) => r.reason === 'popular'), describeList(list));
   });
 });

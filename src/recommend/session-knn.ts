@@ -11,7 +11,9 @@
  *    IDF^idfScore.
  * 4. Blend: normalised kNN score + sequential weight x normalised forward co-visitation of the
  *    last item + revisit weight x the item's own position weight in the session + history weight x
- *    the item's co-visitation with the shopper's own past purchases (a known user's history).
+ *    the item's co-visitation with the shopper's own past purchases (a known user's history) +
+ *    trending weight / rank of the item among what trends in the session's main category (where
+ *    the catalog or the events name categories; overall otherwise), then is popular there.
  * The weights are hyperparameters chosen by `sessionwise tune` on a validation split, except the
  * history weight: session files carry no user ids, so it keeps its default unless a parameter file
  * sets it. The candidates carry their signals as features, which the learned ranker (ranker/)
@@ -39,6 +41,8 @@ export interface SessionKnnParams {
   maxSessionItems: number;
   /** Weight of what was viewed together with the user's past purchases (not tuned: see above). */
   historyWeight: number;
+  /** Weight of the trending (then popular) items of the session's main category, by rank. */
+  trendingWeight: number;
 }
 
 export const DEFAULT_KNN_PARAMS: SessionKnnParams = {
@@ -52,10 +56,17 @@ export const DEFAULT_KNN_PARAMS: SessionKnnParams = {
   revisitWeight: 0,
   maxSessionItems: 20,
   historyWeight: 0.25,
+  trendingWeight: 0,
 };
+
+/** Trending items a request adds to its candidates (and looks at to fill a short list). */
+const TRENDING_CANDIDATES = 20;
 
 /** The reason of a candidate only the user's history brought (the historical baseline's too). */
 export const HISTORY_REASON = 'goes with your past purchases';
+/** The reason of a trending candidate without a session or history signal, overall or in a category. */
+export const TRENDING_REASON = 'trending now';
+export const trendingInReason = (category: string) => `trending in ${category}`;
 
 /** The signals of one candidate, the learned ranker's inputs. */
 export const CANDIDATE_FEATURES = [
@@ -97,6 +108,8 @@ const F_COVISITED_WITH_HISTORY = CANDIDATE_FEATURES.indexOf('covisitedWithHistor
  */
 export interface CandidateSet {
   session: SessionView | undefined;
+  /** What trends where the session shops, when the blend weighs it. */
+  trending: Trending | undefined;
   items: Int32Array;
   /** items.length x FEATURE_COUNT, row-major. */
   features: Float64Array;
@@ -121,6 +134,12 @@ interface History {
 }
 
 const NO_HISTORY: History = { tables: [], factors: [] };
+
+/** Trending then popular items, best first, of the session's main category or (undefined) overall. */
+interface Trending {
+  items: readonly number[];
+  category: number | undefined;
+}
 
 /** Candidate generation and the blended (unlearned) score. */
 export class SessionKnn {
@@ -213,6 +232,9 @@ export class SessionKnn {
       }
     }
 
+    const trending = p.trendingWeight > 0 ? trendingOf(features, session) : undefined;
+    if (trending) for (let i = 0; i < trending.items.length; i++) this.blended.add(trending.items[i]!, p.trendingWeight / (i + 1));
+
     const cart = session?.cart ?? [];
     const top = this.blended.takeTop(limit, (item) => !cart.includes(item) && allowed(features.itemId(item)));
 
@@ -226,13 +248,13 @@ export class SessionKnn {
       let withHistory = 0;
       for (let h = 0; h < history.tables.length; h++) withHistory += history.factors[h]! * weightOf(history.tables[h], item);
       rows[r * FEATURE_COUNT + F_COVISITED_WITH_HISTORY] = withHistory;
-      // The blend alone needs the kNN score only to tell a candidate of the history alone.
-      if (signals || withHistory > 0) rows[r * FEATURE_COUNT + F_KNN] = this.knn.get(item) * knnScale;
+      // The blend alone needs the kNN score only to tell a candidate of the history or trends alone.
+      if (signals || withHistory > 0 || trending?.items.includes(item)) rows[r * FEATURE_COUNT + F_KNN] = this.knn.get(item) * knnScale;
     }
     if (signals) this.writeSignals(top.items, rows, { features, recent, sessionItems, sessionWeights, neighbourCount });
     for (const item of sessionItems) this.members[item >>> 5] = 0;
     this.knn.clear();
-    return { session, items: top.items, features: rows };
+    return { session, trending, items: top.items, features: rows };
   }
 
   /**
@@ -377,6 +399,13 @@ function historyOf(features: FeatureReader, userId: string): History {
   return history;
 }
 
+/** The session's main category is its first interest (interests come heaviest first). */
+function trendingOf(features: FeatureReader, session: SessionView | undefined): Trending {
+  const category = session?.interests[0]?.category;
+  const inCategory = category === undefined ? [] : features.trending(TRENDING_CANDIDATES, category);
+  return inCategory.length > 0 ? { items: inCategory, category } : { items: features.trending(TRENDING_CANDIDATES), category: undefined };
+}
+
 function weightOf(weights: Neighbours | undefined, item: number): number {
   return weights?.get(item) ?? 0;
 }
@@ -403,7 +432,7 @@ function rankOrder(scores: ArrayLike<number>, count: number): Int32Array {
   return order;
 }
 
-/** Ranks candidates by a score per row; fills short lists with popular items. */
+/** Ranks candidates by a score per row; fills short lists with what trends where the session shops, then popular items. */
 export function toRecommendations(
   set: CandidateSet,
   scores: ArrayLike<number>,
@@ -420,27 +449,40 @@ export function toRecommendations(
     const i = order[r]!;
     const item = set.items[i]!;
     const row = i * FEATURE_COUNT;
+    const alone = set.features[row + F_KNN] === 0;
     const reason =
       set.features[row + F_REVISIT]! > 0
         ? 'viewed earlier in this session'
-        : set.features[row + F_KNN] === 0 && set.features[row + F_COVISITED_WITH_HISTORY]! > 0
+        : alone && set.features[row + F_COVISITED_WITH_HISTORY]! > 0
           ? HISTORY_REASON
-          : together;
+          : alone && set.trending?.items.includes(item)
+            ? trendingReason(set.trending, features)
+            : together;
     out.push({ itemId: features.itemId(item), score: scores[i]!, reason, item });
   }
   if (out.length < k) {
     // Filled by a loop: a Set built from a typed array goes through its iterator.
     const taken = new Set<number>();
     for (let i = 0; i < count; i++) taken.add(set.items[i]!);
-    const inCart = new Set(set.session?.cart ?? []);
-    for (const item of features.popular(k * 2)) {
-      if (out.length >= k) break;
-      if (taken.has(item) || inCart.has(item)) continue;
-      const id = features.itemId(item);
-      if (allowed(id)) out.push({ itemId: id, score: 0, reason: 'popular', item });
-    }
+    for (const item of set.session?.cart ?? []) taken.add(item);
+    const trending = set.trending ?? trendingOf(features, set.session);
+    const fill = (items: readonly number[], reason: string) => {
+      for (let i = 0; i < items.length && out.length < k; i++) {
+        const item = items[i]!;
+        if (taken.has(item)) continue;
+        taken.add(item);
+        const id = features.itemId(item);
+        if (allowed(id)) out.push({ itemId: id, score: 0, reason, item });
+      }
+    };
+    if (trending.category !== undefined) fill(trending.items, trendingReason(trending, features));
+    fill(features.popular(k * 2), 'popular');
   }
   return out;
+}
+
+function trendingReason(trending: Trending, features: FeatureReader): string {
+  return trending.category === undefined ? TRENDING_REASON : trendingInReason(features.categoryName(trending.category));
 }
 
 /** The tuned blend without a learned ranker. */

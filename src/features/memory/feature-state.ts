@@ -144,13 +144,13 @@ export class FeatureState {
       case 'purchase':
         for (const line of event.items) {
           const item = this.items.intern(line.itemId);
-          this.count(item, time, METRIC.purchase, line.quantity ?? 1);
+          const cat = this.categoryIndex(line.itemId, undefined);
+          this.count(item, time, METRIC.purchase, line.quantity ?? 1, cat);
           if (slot !== undefined) this.sessions.removeFromCart(slot, item);
           const userKey = this.userKeyOf(event);
           if (userKey !== undefined) {
             const profile = this.profile(userKey);
             addPurchase(profile, item);
-            const cat = this.categoryIndex(line.itemId, undefined);
             if (cat !== undefined) addAffinity(profile, cat, INTEREST.purchase, time);
           }
         }
@@ -305,8 +305,8 @@ export class FeatureState {
 
   private interact(slot: number | undefined, itemId: string, category: string | undefined, time: number, metric: number, interest: number, userId: string | undefined, price?: number): number {
     const item = this.items.intern(itemId);
-    this.count(item, time, metric);
     const cat = this.categoryIndex(itemId, category);
+    this.count(item, time, metric, 1, cat);
     if (slot !== undefined) {
       const previous = this.sessions.recentItems(slot, 4);
       if (previous[0] !== item) {
@@ -332,9 +332,9 @@ export class FeatureState {
     return name === undefined ? undefined : this.categories.intern(name);
   }
 
-  private count(item: number, time: number, metric: number, n = 1): void {
+  private count(item: number, time: number, metric: number, n = 1, category?: number): void {
     this.touchedItems.add(item);
-    this.itemStats.add(item, time, metric, n);
+    this.itemStats.add(item, time, metric, n, category);
   }
 
   private profile(user: number): UserProfile {

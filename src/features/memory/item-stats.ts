@@ -35,6 +35,8 @@ export class ItemStatsTable {
   /** Decayed demand per item, valid at popularityTime. */
   private popularity: Float64Array = new Float64Array(0);
   private popularityTime: Float64Array = new Float64Array(0);
+  /** Interned category per item, -1 where no event or catalog entry named one. */
+  private categories: Int32Array = new Int32Array(0);
   private count = 0;
 
   /** Items with counters (interned ids 0..size-1). */
@@ -43,15 +45,17 @@ export class ItemStatsTable {
   }
 
   get byteLength(): number {
-    return this.panes.counts.byteLength + this.panes.paneIds.byteLength + this.days.counts.byteLength + this.days.paneIds.byteLength + this.totals.byteLength + this.popularity.byteLength * 2;
+    return this.panes.counts.byteLength + this.panes.paneIds.byteLength + this.days.counts.byteLength + this.days.paneIds.byteLength + this.totals.byteLength + this.popularity.byteLength * 2 + this.categories.byteLength;
   }
 
   has(item: number): boolean {
     return item < this.count;
   }
 
-  add(item: number, time: number, metric: number, n = 1): void {
+  /** Counts an interaction; a `category` of 0 or more becomes the item's category. */
+  add(item: number, time: number, metric: number, n = 1, category = -1): void {
     if (item >= this.count) this.ensure(item + 1);
+    if (category >= 0) this.categories[item] = category;
     this.panes.add(item, time, metric, n);
     this.days.add(item, time, metric, n);
     this.totals[item * METRICS.length + metric]! += n;
@@ -64,6 +68,11 @@ export class ItemStatsTable {
     } else {
       this.popularity[item]! += w * Math.pow(0.5, (at - time) / POPULARITY_HALF_LIFE_MS);
     }
+  }
+
+  /** The item's category, -1 when unknown. */
+  categoryOf(item: number): number {
+    return item < this.count ? this.categories[item]! : -1;
   }
 
   total(item: number, metric: number): number {
@@ -116,13 +125,16 @@ export class ItemStatsTable {
       this.totals = grow(this.totals, capacity * METRICS.length);
       this.popularity = grow(this.popularity, capacity);
       this.popularityTime = grow(this.popularityTime, capacity);
+      const categories = new Int32Array(capacity).fill(-1);
+      categories.set(this.categories);
+      this.categories = categories;
     }
     this.count = items;
   }
 
   snapshot(): ItemStatsSnapshot {
-    const { panes, days, totals, popularity, popularityTime, count } = this;
-    return { panes, days, totals, popularity, popularityTime, count };
+    const { panes, days, totals, popularity, popularityTime, categories, count } = this;
+    return { panes, days, totals, popularity, popularityTime, categories, count };
   }
 
   static restore(s: ItemStatsSnapshot): ItemStatsTable {
@@ -132,6 +144,8 @@ export class ItemStatsTable {
     t.totals = s.totals;
     t.popularity = s.popularity;
     t.popularityTime = s.popularityTime;
+    // Checkpoints from before categories were kept: every item unknown until its next event says.
+    t.categories = s.categories ?? new Int32Array(s.popularity.length).fill(-1);
     t.count = s.count;
     return t;
   }
@@ -143,5 +157,6 @@ export interface ItemStatsSnapshot {
   totals: Float64Array;
   popularity: Float64Array;
   popularityTime: Float64Array;
+  categories?: Int32Array;
   count: number;
 }

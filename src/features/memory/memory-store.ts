@@ -16,7 +16,14 @@ import { METRIC, type ItemCounts } from './item-stats.ts';
 
 const FORMAT = 'sessionwise-checkpoint-1';
 const TOP_LIST_SIZE = 500;
+/** Items kept per category: more than one request's candidates and fill take. */
+const CATEGORY_LIST_SIZE = 50;
 const TOP_LIST_TTL_MS = 1000;
+/**
+ * Lists of categories none of whose items were touched, re-sorted per refresh in turn: their
+ * items' trending scores still fall as the hour slides by.
+ */
+const UNTOUCHED_CATEGORIES_PER_REFRESH = 32;
 /**
  * Session key-table slots swept per upkeep tick (once a second): about half a millisecond on the
  * request thread. 65,536 took about 3 ms a tick with Diginetica loaded, a stall that showed in the
@@ -39,6 +46,20 @@ export interface MemoryStoreOptions {
   stream: StreamConfig;
   categoryOf?: CategoryOf;
   checkpointIntervalMs?: number;
+  /**
+   * Refresh the top lists after this many applied events instead of once a second: offline runs
+   * (eval, train) apply far faster than real time, and counting events keeps them deterministic.
+   */
+  topListsEveryEvents?: number;
+}
+
+/** The shared top lists: trending then popular overall and per category, and popular overall. */
+interface TopLists {
+  /** When made: wall-clock ms, or applied events with `topListsEveryEvents`. */
+  at: number;
+  trending: number[];
+  popular: number[];
+  byCategory: Map<number, number[]>;
 }
 
 export class MemoryFeatureStore implements FeatureStore, FeatureReader {
@@ -46,7 +67,9 @@ export class MemoryFeatureStore implements FeatureStore, FeatureReader {
   private readonly applied: Positions;
   private lastCheckpoint = Date.now();
   private appliedAtCheckpoint = 0;
-  private topLists: { at: number; trending: number[]; popular: number[] } | undefined;
+  private topLists: TopLists | undefined;
+  /** The next category whose list an untouched-category refresh re-sorts. */
+  private categoryCursor = 0;
   private writing: Promise<void> | undefined;
 
   constructor(private readonly options: MemoryStoreOptions) {
@@ -111,8 +134,12 @@ export class MemoryFeatureStore implements FeatureStore, FeatureReader {
     return stats.has(item) ? { impressions: stats.total(item, METRIC.impression), clicks: stats.total(item, METRIC.click) } : NO_ENGAGEMENT;
   }
 
-  trending(limit: number): number[] {
-    return this.lists().trending.slice(0, limit);
+  trending(limit: number, category?: number): number[] {
+    const lists = this.lists();
+    if (category === undefined) return lists.trending.slice(0, limit);
+    // An item the catalog moved since the refresh already counts in its new category only.
+    const stats = this.state.itemStats;
+    return (lists.byCategory.get(category) ?? []).filter((i) => stats.categoryOf(i) === category).slice(0, limit);
   }
 
   popular(limit: number): number[] {
@@ -182,35 +209,59 @@ export class MemoryFeatureStore implements FeatureStore, FeatureReader {
   }
 
   /**
-   * Trending and popular lists, refreshed at most once a TOP_LIST_TTL_MS. Popularity decays at
-   * the same rate for every item, so only items touched since the last refresh can change places:
-   * a refresh rescores the previous lists plus those items instead of the whole catalogue.
+   * The top lists, refreshed at most once a TOP_LIST_TTL_MS. Popularity decays at the same rate
+   * for every item, so only items touched since the last refresh can change places: a refresh
+   * rescores the previous lists plus those items instead of the whole catalogue, and per category
+   * only the categories of those items (and a few others in turn, see above).
    */
-  private lists(): { trending: number[]; popular: number[] } {
-    const now = Date.now();
-    if (this.topLists && now - this.topLists.at < TOP_LIST_TTL_MS) return this.topLists;
+  private lists(): TopLists {
+    const every = this.options.topListsEveryEvents;
+    const now = every === undefined ? Date.now() : this.state.counters.applied;
+    const previous = this.topLists;
+    if (previous && now - previous.at < (every ?? TOP_LIST_TTL_MS)) return previous;
     const eventNow = this.state.watermarks.max() + this.options.stream.allowedLatenessMs;
     const stats = this.state.itemStats;
     const touched = this.state.takeTouchedItems();
-    const candidates = this.topLists ? new Set([...this.topLists.popular, ...this.topLists.trending, ...touched]) : Array.from({ length: stats.size }, (_, i) => i);
-    const trendScore = new Map<number, number>();
-    const popScore = new Map<number, number>();
-    for (const i of candidates) {
-      trendScore.set(i, stats.trendingAt(i, eventNow));
-      popScore.set(i, stats.popularityAt(i, eventNow));
+    const scores = new Map<number, { trend: number; popularity: number }>();
+    const scoreOf = (i: number) => {
+      let s = scores.get(i);
+      if (!s) scores.set(i, (s = { trend: stats.trendingAt(i, eventNow), popularity: stats.popularityAt(i, eventNow) }));
+      return s;
+    };
+    // Items with recent demand by trending score, then the rest by popularity.
+    const rank = (items: Iterable<number>, size: number) =>
+      [...items].sort((a, b) => {
+        const sa = scoreOf(a);
+        const sb = scoreOf(b);
+        return sb.trend - sa.trend || sb.popularity - sa.popularity;
+      }).slice(0, size);
+    const changed: Iterable<number> = previous ? touched : Array.from({ length: stats.size }, (_, i) => i);
+    const overall = previous ? new Set([...previous.popular, ...previous.trending, ...touched]) : (changed as number[]);
+    const popular = [...overall].sort((a, b) => scoreOf(b).popularity - scoreOf(a).popularity).slice(0, TOP_LIST_SIZE);
+    const trending = rank(overall, TOP_LIST_SIZE);
+
+    const byCategory = new Map(previous?.byCategory);
+    const changedByCategory = new Map<number, number[]>();
+    for (const i of changed) {
+      const c = stats.categoryOf(i);
+      if (c < 0) continue;
+      let items = changedByCategory.get(c);
+      if (!items) changedByCategory.set(c, (items = []));
+      items.push(i);
     }
-    const popular = best(popScore, TOP_LIST_SIZE);
-    // Items without recent demand fall back to popularity order.
-    const trending = best(trendScore, TOP_LIST_SIZE).filter((i) => trendScore.get(i)! > 0);
-    const inTrending = new Set(trending);
-    for (const i of popular) if (trending.length < TOP_LIST_SIZE && !inTrending.has(i)) trending.push(i);
-    this.topLists = { at: now, trending, popular };
+    const categories = this.state.categories.size;
+    for (let n = 0; n < UNTOUCHED_CATEGORIES_PER_REFRESH && n < categories; n++) {
+      const c = this.categoryCursor++ % categories;
+      if (byCategory.has(c) && !changedByCategory.has(c)) changedByCategory.set(c, []);
+    }
+    for (const [c, items] of changedByCategory) {
+      // An item the catalog moved to another category leaves this one's list.
+      const members = new Set([...(byCategory.get(c) ?? []), ...items].filter((i) => stats.categoryOf(i) === c));
+      byCategory.set(c, rank(members, CATEGORY_LIST_SIZE));
+    }
+    this.topLists = { at: now, trending, popular, byCategory };
     return this.topLists;
   }
-}
-
-function best(scores: Map<number, number>, k: number): number[] {
-  return [...scores].sort((a, b) => b[1] - a[1]).slice(0, k).map(([i]) => i);
 }
 
 export async function writeAtomically(dir: string, bytes: Buffer): Promise<void> {

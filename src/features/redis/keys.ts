@@ -29,6 +29,10 @@ export const keys = {
   popular: (bucket: number) => `${PREFIX}{i${bucket}}:popular`,
   /** Sorted set: demand per item of the bucket in one 5-minute pane. */
   trendPane: (bucket: number, pane: number) => `${PREFIX}{i${bucket}}:trend:${pane}`,
+  /** Sorted set: a category's items by popularity, in the slot of the category name's bucket. */
+  categoryPopular: (category: string) => `${PREFIX}{i${keys.bucketOf(category)}}:cpop:${category}`,
+  /** Sorted set: demand per item of a category in one 5-minute pane. */
+  categoryTrendPane: (category: string, pane: number) => `${PREFIX}{i${keys.bucketOf(category)}}:ctrend:${pane}:${category}`,
   /** Hash: the partition's session records, local record id -> JSON item ids (one HMGET reads many). */
   records: (partition: number) => `${PREFIX}{p${partition}}:records`,
   /** String (JSON): the context a request by session id reads. */

@@ -18,6 +18,10 @@ const RECENT_SESSIONS_PER_ITEM = 100;
 const RECENT_SESSIONS = 500;
 const TOP_LIST_SIZE = 500;
 const PER_BUCKET = 64;
+/** Items read per category list, as the memory store keeps. */
+const CATEGORY_LIST_SIZE = 50;
+/** Category lists cached per process; past this many the expired ones go. */
+const CACHED_CATEGORIES = 1024;
 const TOP_LIST_TTL_MS = 1000;
 const PANE_MS = 5 * 60_000;
 const PANES = 12;
@@ -39,13 +43,29 @@ export interface StoredProfile {
   purchases: string[];
 }
 
+/** Item ids best first, with their scores (ZREVRANGE ... WITHSCORES replies, summed per item). */
+function best(replies: string[][], size: number): string[] {
+  const score = new Map<string, number>();
+  for (const reply of replies) for (let i = 0; i < reply.length; i += 2) score.set(reply[i]!, (score.get(reply[i]!) ?? 0) + Number(reply[i + 1]));
+  return [...score].filter(([, d]) => d > 0).sort((a, b) => b[1] - a[1]).slice(0, size).map(([id]) => id);
+}
+
+/** Items with last-hour demand by that demand, then the others by popularity, as in the memory store. */
+function trendingThenPopular(trending: string[], popular: readonly string[], size: number): string[] {
+  const inTrending = new Set(trending);
+  for (const id of popular) if (trending.length < size && !inTrending.has(id)) trending.push(id);
+  return trending;
+}
+
 /**
  * Trending (by last-hour demand over the twelve 5-minute panes) and popular (by decayed demand)
- * item lists, shared by the requests of one process and refreshed at most once a second.
+ * item lists, overall and per category, shared by the requests of one process and refreshed at
+ * most once a second.
  */
 export class TopLists {
   private cached: { at: number; trending: string[]; popular: string[] } | undefined;
   private loading: Promise<{ trending: string[]; popular: string[] }> | undefined;
+  private readonly categories = new Map<string, { at: number; items: Promise<string[]> }>();
 
   constructor(
     private readonly redis: Redis | Cluster,
@@ -58,9 +78,30 @@ export class TopLists {
     return this.loading;
   }
 
-  private async load(): Promise<{ trending: string[]; popular: string[] }> {
+  /** The category's trending then popular items (its own sorted sets, one slot). */
+  async category(name: string): Promise<string[]> {
+    const now = Date.now();
+    const cached = this.categories.get(name);
+    if (cached && now - cached.at < TOP_LIST_TTL_MS) return cached.items;
+    if (this.categories.size >= CACHED_CATEGORIES) for (const [c, { at }] of this.categories) if (now - at >= TOP_LIST_TTL_MS) this.categories.delete(c);
+    const newest = this.newestPane();
+    const items = Promise.all([
+      this.redis.zrevrange(keys.categoryPopular(name), 0, CATEGORY_LIST_SIZE - 1, 'WITHSCORES'),
+      Promise.all(Array.from({ length: PANES }, (_, i) => this.redis.zrevrange(keys.categoryTrendPane(name, newest - i), 0, CATEGORY_LIST_SIZE - 1, 'WITHSCORES'))),
+    ]).then(([popular, panes]) => trendingThenPopular(best(panes, CATEGORY_LIST_SIZE), best([popular], CATEGORY_LIST_SIZE), CATEGORY_LIST_SIZE));
+    // A failed read is not kept: the next request tries again.
+    items.catch(() => this.categories.delete(name));
+    this.categories.set(name, { at: now, items });
+    return items;
+  }
+
+  private newestPane(): number {
     const latest = this.eventNow();
-    const newestPane = Math.floor((Number.isFinite(latest) ? latest : Date.now()) / PANE_MS);
+    return Math.floor((Number.isFinite(latest) ? latest : Date.now()) / PANE_MS);
+  }
+
+  private async load(): Promise<{ trending: string[]; popular: string[] }> {
+    const newestPane = this.newestPane();
     // Each bucket's best, merged: items spread evenly over the buckets, so a bucket's share of the
     // best TOP_LIST_SIZE stays far below PER_BUCKET.
     const buckets = Array.from({ length: ITEM_BUCKETS }, (_, b) => b);
@@ -68,16 +109,8 @@ export class TopLists {
       Promise.all(buckets.map((b) => this.redis.zrevrange(keys.popular(b), 0, PER_BUCKET - 1, 'WITHSCORES'))),
       Promise.all(buckets.flatMap((b) => Array.from({ length: PANES }, (_, i) => this.redis.zrevrange(keys.trendPane(b, newestPane - i), 0, PER_BUCKET - 1, 'WITHSCORES')))),
     ]);
-    const best = (lists: string[][]) => {
-      const score = new Map<string, number>();
-      for (const list of lists) for (let i = 0; i < list.length; i += 2) score.set(list[i]!, (score.get(list[i]!) ?? 0) + Number(list[i + 1]));
-      return [...score].filter(([, d]) => d > 0).sort((a, b) => b[1] - a[1]).slice(0, TOP_LIST_SIZE).map(([id]) => id);
-    };
-    const popular = best(popularLists);
-    const trending = best(paneLists);
-    // Items without recent demand fall back to popularity order, as in the memory store.
-    const inTrending = new Set(trending);
-    for (const id of popular) if (trending.length < TOP_LIST_SIZE && !inTrending.has(id)) trending.push(id);
+    const popular = best(popularLists, TOP_LIST_SIZE);
+    const trending = trendingThenPopular(best(paneLists, TOP_LIST_SIZE), popular, TOP_LIST_SIZE);
     this.cached = { at: Date.now(), trending, popular };
     return this.cached;
   }
@@ -89,9 +122,12 @@ export async function prefetch(redis: Redis | Cluster, query: ContextQuery, tops
   const stored = profile === null ? undefined : (JSON.parse(profile) as StoredProfile);
   // The user's recent purchases: the recommender reads what was viewed together with them.
   const purchased = (stored?.purchases.slice(-RECENT_PURCHASES) ?? []).filter((id) => !items.includes(id));
-  const [perItem, purchasedNeighbours] = await Promise.all([
+  // The session's main category (interests come heaviest first): the recommender reads its trends.
+  const category = context?.interests[0]?.[0];
+  const [perItem, purchasedNeighbours, categoryTrending] = await Promise.all([
     Promise.all(items.map((id) => Promise.all([redis.lrange(keys.postings(id), 0, RECENT_SESSIONS_PER_ITEM - 1), redis.hgetall(keys.neighbours(id)), redis.hget(keys.itemStats(id), 'sc')]))),
     Promise.all(purchased.map((id) => redis.hgetall(keys.neighbours(id)))),
+    category === undefined ? [] : tops.category(category),
   ]);
   // The most recent sessions first, across items, up to the budget.
   const wanted = new Set<string>();
@@ -117,7 +153,7 @@ export async function prefetch(redis: Redis | Cluster, query: ContextQuery, tops
     });
   });
   const neighbours = { items: [...items, ...purchased], tables: [...perItem.map(([, table]) => table), ...purchasedNeighbours] };
-  return new PrefetchedReader(query, context, stored, lists, opened, items, perItem, neighbours, recordIds, recordItems);
+  return new PrefetchedReader(query, context, stored, { ...lists, category, categoryTrending }, opened, items, perItem, neighbours, recordIds, recordItems);
 }
 
 async function readContext(redis: Redis | Cluster, query: ContextQuery): Promise<StoredContext | undefined> {
@@ -143,13 +179,15 @@ class PrefetchedReader implements FeatureReader {
   private readonly sequences: number[][] = [];
   private readonly trendingItems: number[];
   private readonly popularItems: number[];
+  /** The main category's trending items; no other category's are prefetched. */
+  private readonly categoryTrending: { category: number; items: number[] } | undefined;
   private readonly index: SessionIndexReader;
 
   constructor(
     private readonly query: ContextQuery,
     context: StoredContext | undefined,
     profile: StoredProfile | undefined,
-    lists: { trending: string[]; popular: string[] },
+    lists: { trending: string[]; popular: string[]; category: string | undefined; categoryTrending: string[] },
     opened: number,
     contextItems: string[],
     perItem: Array<[string[], Record<string, string>, string | null]>,
@@ -160,6 +198,7 @@ class PrefetchedReader implements FeatureReader {
     const item = (id: string) => this.items.intern(id);
     this.trendingItems = lists.trending.map(item);
     this.popularItems = lists.popular.map(item);
+    if (lists.category !== undefined) this.categoryTrending = { category: this.categories.intern(lists.category), items: lists.categoryTrending.map(item) };
     for (let r = 0; r < recordIds.length; r++) {
       const text = recordItems[r];
       // An aged-out record is left out of the postings below.
@@ -238,8 +277,9 @@ class PrefetchedReader implements FeatureReader {
     return this.index;
   }
 
-  trending(limit: number): number[] {
-    return this.trendingItems.slice(0, limit);
+  trending(limit: number, category?: number): number[] {
+    if (category === undefined) return this.trendingItems.slice(0, limit);
+    return category === this.categoryTrending?.category ? this.categoryTrending.items.slice(0, limit) : [];
   }
 
   popular(limit: number): number[] {

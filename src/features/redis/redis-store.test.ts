@@ -116,6 +116,11 @@ describe('Redis feature store (against a redis-server on loopback)', { skip: una
     assert.deepEqual(names(fromRedis, fromRedis.popular(10)), names(fromMemory, fromMemory.popular(10)), 'items by popularity');
     // Trending ranks by last-hour demand in Redis (the memory store boosts it by the daily rate): the same items.
     assert.deepEqual(names(fromRedis, fromRedis.trending(10)).sort(), names(fromMemory, fromMemory.trending(10)).sort());
+    // The session's main category: its trending items, prefetched with the request (no other category's).
+    const main = (reader: typeof fromMemory) => reader.session({ sessionId: 'session-1' })!.interests[0]!.category;
+    const inMain = names(fromMemory, fromMemory.trending(10, main(fromMemory)));
+    assert.deepEqual(inMain.sort(), (fromMemory.categoryName(main(fromMemory)) === 'home' ? ['rug', 'sofa'] : ['lamp', 'mug', 'stove', 'tent']), 'the memory store\'s list');
+    assert.deepEqual(names(fromRedis, fromRedis.trending(10, main(fromRedis))).sort(), inMain);
   });
 
   it('reads what goes with a user\'s purchases made outside the current session (history candidates)', async () => {

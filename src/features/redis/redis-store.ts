@@ -305,7 +305,7 @@ class BatchEffects implements EffectSink {
     if (event.type === 'identify') this.identified.set(event.sessionId, event.userId);
   }
 
-  counted(item: number, time: number, metric: number, n: number): void {
+  counted(item: number, time: number, metric: number, n: number, category: number): void {
     const itemId = this.part.state.items.name(item);
     const weight = DEMAND_WEIGHT[metric]! * n;
     const popularity = weight === 0 ? 0 : weight * Math.pow(2, (time - POPULARITY_EPOCH) / POPULARITY_HALF_LIFE_MS);
@@ -315,6 +315,12 @@ class BatchEffects implements EffectSink {
     if (weight > 0) {
       this.op(bucket, 'z', keys.popular(bucket), itemId, popularity, 0);
       this.op(bucket, 'z', keys.trendPane(bucket, pane), itemId, weight, TREND_PANE_TTL_S);
+      if (category >= 0) {
+        const name = this.part.state.categories.name(category);
+        const slot = keys.bucketOf(name);
+        this.op(slot, 'z', keys.categoryPopular(name), itemId, popularity, 0);
+        this.op(slot, 'z', keys.categoryTrendPane(name, pane), itemId, weight, TREND_PANE_TTL_S);
+      }
     }
   }
 

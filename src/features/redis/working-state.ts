@@ -12,7 +12,8 @@ import { SessionIndex } from '../../features/memory/session-index.ts';
 
 /** Receives the aggregate additions of the event being applied. */
 export interface EffectSink {
-  counted(item: number, time: number, metric: number, n: number): void;
+  /** `category`: the item's interned category, -1 where none is known. */
+  counted(item: number, time: number, metric: number, n: number, category: number): void;
   /** Co-visitation weights the event adds: from -> to -> weight. */
   covisited(weights: Map<number, Map<number, number>>): void;
   /** The event appended `item` to session record `record`; `posting` when that made the record a new posting of the item. */
@@ -20,12 +21,16 @@ export interface EffectSink {
 }
 
 class CountRecorder extends ItemStatsTable {
+  /** The last category an event or the catalog named per item, as the memory table keeps it. */
+  private readonly knownCategories = new Map<number, number>();
+
   constructor(private readonly sink: () => EffectSink) {
     super();
   }
 
-  override add(item: number, time: number, metric: number, n = 1): void {
-    this.sink().counted(item, time, metric, n);
+  override add(item: number, time: number, metric: number, n = 1, category = -1): void {
+    if (category >= 0) this.knownCategories.set(item, category);
+    this.sink().counted(item, time, metric, n, this.knownCategories.get(item) ?? -1);
   }
 }
 

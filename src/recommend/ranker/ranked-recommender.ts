@@ -48,7 +48,8 @@ export class RankedRecommender implements Recommender {
 export function readRankerFile(path: string): RankerFile {
   const file = JSON.parse(readFileSync(path, 'utf8')) as Partial<RankerFile>;
   if (file.format !== RANKER_FORMAT || file.model?.format !== GBDT_FORMAT) throw new Error(`${path}: not a Sessionwise ranker model (format ${String(file.format)}, expected ${RANKER_FORMAT})`);
-  return file as RankerFile;
+  // A model trained before the trending candidates existed serves the candidates it was trained on.
+  return { ...(file as RankerFile), knn: { ...file.knn!, trendingWeight: file.knn?.trendingWeight ?? 0 } };
 }
 
 export function writeRankerFile(path: string, file: RankerFile): void {
