@@ -21,7 +21,11 @@ export interface EffectSink {
 }
 
 class CountRecorder extends ItemStatsTable {
-  /** The last category an event or the catalog named per item, as the memory table keeps it. */
+  /**
+   * The last category an event or the catalog named per item, as the memory table keeps it (not
+   * checkpointed: after a restart an item's demand counts in its category again from the next
+   * event that names it, or from the catalog's entry).
+   */
   private readonly knownCategories = new Map<number, number>();
 
   constructor(private readonly sink: () => EffectSink) {
