@@ -13,17 +13,10 @@ import type { LogEntry, Positions } from '../../log/event-log.ts';
 import { NO_ENGAGEMENT, type ApplyReport, type Engagement, type FeatureReader, type FeatureStore, type FeatureStoreStats } from '../feature-store.ts';
 import { FeatureState, type CategoryOf, type ContextQuery, type FeatureStateSnapshot, type StreamConfig } from './feature-state.ts';
 import { METRIC, type ItemCounts } from './item-stats.ts';
+import { TopLists } from './top-lists.ts';
 
 const FORMAT = 'sessionwise-checkpoint-1';
-const TOP_LIST_SIZE = 500;
-/** Items kept per category: more than one request's candidates and fill take. */
-const CATEGORY_LIST_SIZE = 50;
 const TOP_LIST_TTL_MS = 1000;
-/**
- * Lists of categories none of whose items were touched, re-sorted per refresh in turn: their
- * items' trending scores still fall as the hour slides by.
- */
-const UNTOUCHED_CATEGORIES_PER_REFRESH = 32;
 /**
  * Session key-table slots swept per upkeep tick (once a second): about half a millisecond on the
  * request thread. 65,536 took about 3 ms a tick with Diginetica loaded, a stall that showed in the
@@ -53,23 +46,14 @@ export interface MemoryStoreOptions {
   topListsEveryEvents?: number;
 }
 
-/** The shared top lists: trending then popular overall and per category, and popular overall. */
-interface TopLists {
-  /** When made: wall-clock ms, or applied events with `topListsEveryEvents`. */
-  at: number;
-  trending: number[];
-  popular: number[];
-  byCategory: Map<number, number[]>;
-}
-
 export class MemoryFeatureStore implements FeatureStore, FeatureReader {
   readonly state: FeatureState;
   private readonly applied: Positions;
   private lastCheckpoint = Date.now();
   private appliedAtCheckpoint = 0;
-  private topLists: TopLists | undefined;
-  /** The next category whose list an untouched-category refresh re-sorts. */
-  private categoryCursor = 0;
+  private readonly topLists: TopLists;
+  /** When the top lists were last refreshed: wall-clock ms, or applied events with `topListsEveryEvents`. */
+  private topListsAt: number | undefined;
   private writing: Promise<void> | undefined;
 
   constructor(private readonly options: MemoryStoreOptions) {
@@ -80,6 +64,7 @@ export class MemoryFeatureStore implements FeatureStore, FeatureReader {
     this.state = new FeatureState(options.stream, options.categoryOf, restored?.state);
     this.applied = restored?.positions ?? new Array<number>(options.stream.partitions).fill(0);
     this.appliedAtCheckpoint = this.state.counters.applied;
+    this.topLists = new TopLists(this.state.itemStats);
   }
 
   async positions(): Promise<Positions> {
@@ -135,15 +120,11 @@ export class MemoryFeatureStore implements FeatureStore, FeatureReader {
   }
 
   trending(limit: number, category?: number): number[] {
-    const lists = this.lists();
-    if (category === undefined) return lists.trending.slice(0, limit);
-    // An item the catalog moved since the refresh already counts in its new category only.
-    const stats = this.state.itemStats;
-    return (lists.byCategory.get(category) ?? []).filter((i) => stats.categoryOf(i) === category).slice(0, limit);
+    return this.lists().trending(limit, category);
   }
 
   popular(limit: number): number[] {
-    return this.lists().popular.slice(0, limit);
+    return this.lists().popular(limit);
   }
 
   itemId(item: number): string {
@@ -208,58 +189,13 @@ export class MemoryFeatureStore implements FeatureStore, FeatureReader {
     await this.checkpoint();
   }
 
-  /**
-   * The top lists, refreshed at most once a TOP_LIST_TTL_MS. Popularity decays at the same rate
-   * for every item, so only items touched since the last refresh can change places: a refresh
-   * rescores the previous lists plus those items instead of the whole catalogue, and per category
-   * only the categories of those items (and a few others in turn, see above).
-   */
+  /** The top lists, refreshed at most once a TOP_LIST_TTL_MS (or `topListsEveryEvents`). */
   private lists(): TopLists {
     const every = this.options.topListsEveryEvents;
     const now = every === undefined ? Date.now() : this.state.counters.applied;
-    const previous = this.topLists;
-    if (previous && now - previous.at < (every ?? TOP_LIST_TTL_MS)) return previous;
-    const eventNow = this.state.watermarks.max() + this.options.stream.allowedLatenessMs;
-    const stats = this.state.itemStats;
-    const touched = this.state.takeTouchedItems();
-    const scores = new Map<number, { trend: number; popularity: number }>();
-    const scoreOf = (i: number) => {
-      let s = scores.get(i);
-      if (!s) scores.set(i, (s = { trend: stats.trendingAt(i, eventNow), popularity: stats.popularityAt(i, eventNow) }));
-      return s;
-    };
-    // Items with recent demand by trending score, then the rest by popularity.
-    const rank = (items: Iterable<number>, size: number) =>
-      [...items].sort((a, b) => {
-        const sa = scoreOf(a);
-        const sb = scoreOf(b);
-        return sb.trend - sa.trend || sb.popularity - sa.popularity;
-      }).slice(0, size);
-    const changed: Iterable<number> = previous ? touched : Array.from({ length: stats.size }, (_, i) => i);
-    const overall = previous ? new Set([...previous.popular, ...previous.trending, ...touched]) : (changed as number[]);
-    const popular = [...overall].sort((a, b) => scoreOf(b).popularity - scoreOf(a).popularity).slice(0, TOP_LIST_SIZE);
-    const trending = rank(overall, TOP_LIST_SIZE);
-
-    const byCategory = new Map(previous?.byCategory);
-    const changedByCategory = new Map<number, number[]>();
-    for (const i of changed) {
-      const c = stats.categoryOf(i);
-      if (c < 0) continue;
-      let items = changedByCategory.get(c);
-      if (!items) changedByCategory.set(c, (items = []));
-      items.push(i);
-    }
-    const categories = this.state.categories.size;
-    for (let n = 0; n < UNTOUCHED_CATEGORIES_PER_REFRESH && n < categories; n++) {
-      const c = this.categoryCursor++ % categories;
-      if (byCategory.has(c) && !changedByCategory.has(c)) changedByCategory.set(c, []);
-    }
-    for (const [c, items] of changedByCategory) {
-      // An item the catalog moved to another category leaves this one's list.
-      const members = new Set([...(byCategory.get(c) ?? []), ...items].filter((i) => stats.categoryOf(i) === c));
-      byCategory.set(c, rank(members, CATEGORY_LIST_SIZE));
-    }
-    this.topLists = { at: now, trending, popular, byCategory };
+    if (this.topListsAt !== undefined && now - this.topListsAt < (every ?? TOP_LIST_TTL_MS)) return this.topLists;
+    this.topLists.refresh(this.state.takeTouchedItems(), this.state.watermarks.max() + this.options.stream.allowedLatenessMs, this.state.categories.size);
+    this.topListsAt = now;
     return this.topLists;
   }
 }
