@@ -73,9 +73,18 @@ const REASONS: Array<[RegExp, string]> = [
   [/^viewed together with/, 'Goes with what you viewed'],
   [/earlier in this session/, 'You looked at this'],
   [/similar sessions|shoppers like you/, 'Shoppers like you chose it'],
+  [/^trending in (.+)/, 'Trending in $1'],
   [/trending/, 'Trending now'],
   [/popular/, 'Popular now'],
 ];
+/** The shopper-facing words for a recommendation's reason; `$1` takes what the pattern captured. */
+function reasonLabel(reason: string): string {
+  for (const [pattern, label] of REASONS) {
+    const match = pattern.exec(reason);
+    if (match) return label.replace('$1', match[1] ?? '');
+  }
+  return '';
+}
 let railShown = false;
 const railStatus = byId('rail-status');
 const railItems = byId('rail');
@@ -88,7 +97,7 @@ sw.recommendations({
     const card = document.createElement('a');
     card.className = railShown ? 'card entering' : 'card';
     card.href = `/demo/p/${item.itemId}`;
-    const reason = REASONS.find(([pattern]) => pattern.test(item.reason))?.[1] ?? '';
+    const reason = reasonLabel(item.reason);
     card.innerHTML = `<img alt="" width="200" height="200"><span class="card-title"></span><span class="card-meta"><span class="price"></span></span><span class="card-reason"></span>`;
     card.querySelector('img')!.src = item.imageUrl ?? '';
     card.querySelector('.card-title')!.textContent = item.title ?? item.itemId;
