@@ -24,11 +24,11 @@ interface Scored {
   popularity: number;
 }
 
-/** Items with recent demand by trending score, then the rest by popularity. */
-function before(trendA: number, popularityA: number, trendB: number, popularityB: number): boolean {
-  return trendA > trendB || (trendA === trendB && popularityA >= popularityB);
+/** The lists' order, as a comparator: items with recent demand by trending score, then the rest by popularity. */
+function compareScores(trendA: number, popularityA: number, trendB: number, popularityB: number): number {
+  return trendB - trendA || popularityB - popularityA;
 }
-const byTrendThenPopularity = (a: Scored, b: Scored) => b.trend - a.trend || b.popularity - a.popularity;
+const byTrendThenPopularity = (a: Scored, b: Scored) => compareScores(a.trend, a.popularity, b.trend, b.popularity);
 
 interface CategoryList {
   items: Int32Array;
@@ -122,7 +122,7 @@ export class TopLists {
     while (out < CATEGORY_LIST_SIZE) {
       while (i < count && (touched.has(old.items[i]!) || this.stats.categoryOf(old.items[i]!) !== category)) i++;
       if (i >= count && j >= fresh.length) break;
-      if (j >= fresh.length || (i < count && before(old.scores[2 * i]!, old.scores[2 * i + 1]!, fresh[j]!.trend, fresh[j]!.popularity))) {
+      if (j >= fresh.length || (i < count && compareScores(old.scores[2 * i]!, old.scores[2 * i + 1]!, fresh[j]!.trend, fresh[j]!.popularity) <= 0)) {
         items[out] = old.items[i]!;
         scores[2 * out] = old.scores[2 * i]!;
         scores[2 * out + 1] = old.scores[2 * i + 1]!;
