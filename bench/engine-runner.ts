@@ -7,6 +7,7 @@
  * usage: node engine-runner.mjs <train_sessions.txt> <test_pairs.tsv> <recommender> <requests> <rounds> [file|shuffled]
  * (engine settings from MODEL_FILE, PARAMS_FILE, EXPLORATION_SHARE)
  */
+import { createHash, type Hash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { createMetrics } from '../src/ops/metrics.ts';
 import { recommendationList } from '../src/serve/recommendations.ts';
@@ -27,18 +28,23 @@ const metrics = createMetrics(system.store);
 const prefix = requestOrder(order, testSessions);
 let next = 0;
 
-async function measure(): Promise<{ microsPerRequest: number; latencies: Float64Array }> {
+/** Times a round; with `answers`, also hashes every answer (the warm-up round, which is not reported). */
+async function measure(answers?: Hash): Promise<{ microsPerRequest: number; latencies: Float64Array }> {
   const latencies = new Float64Array(requests);
   const start = performance.now();
   for (let i = 0; i < requests; i++) {
     const t0 = performance.now();
-    await recommendationList(system, { sessionId: `test-${prefix(next++)}`, k: 20 }, metrics);
+    const list = await recommendationList(system, { sessionId: `test-${prefix(next++)}`, k: 20 }, metrics);
     latencies[i] = (performance.now() - t0) * 1000;
+    answers?.update(JSON.stringify(list));
   }
   return { microsPerRequest: ((performance.now() - start) * 1000) / requests, latencies };
 }
 
-await measure();
+// Without exploration the answers are deterministic: their digest tells whether a change to the
+// engine kept them (same requests, same digest), which a timing alone cannot.
+const answers = system.config.explorationShare === 0 ? createHash('sha256') : undefined;
+await measure(answers);
 const measured = [];
 for (let r = 0; r < rounds; r++) {
   const { microsPerRequest, latencies } = await measure();
@@ -48,5 +54,6 @@ for (let r = 0; r < rounds; r++) {
 }
 const micros = measured.map((m) => m.microsPerRequest).sort((a, b) => a - b)[Math.floor(rounds / 2)]!;
 await system.close();
-console.log(JSON.stringify({ strategy: system.recommender.name, microsPerRequest: micros, requestsPerSecondOneCore: Math.round(1e6 / micros), rounds: measured, loaded: figures }));
+const answersDigest = answers?.digest('hex').slice(0, 16) ?? null;
+console.log(JSON.stringify({ strategy: system.recommender.name, microsPerRequest: micros, requestsPerSecondOneCore: Math.round(1e6 / micros), answersDigest, rounds: measured, loaded: figures }));
 process.exit(0);

@@ -3,7 +3,8 @@
  * (recommender, feedback and exploration, rules, catalog annotation), timed request by request
  * over the Diginetica test prefixes loaded as live sessions, compiled as the product runs, on
  * core 0 (bench/engine-runner.ts). What the recommend benchmark measures minus the HTTP server and
- * the kernel's loopback.
+ * the kernel's loopback. With `--exploration 0` the answers are deterministic, and the result's
+ * `answersDigest` (of the warm-up round's answers) tells whether a change to the engine kept them.
  */
 import { engineOptions, engineRun } from './diginetica-system.ts';
 import { bundled, info, serverNodeFlags, spawnNode, type OptionSpec, type Result } from './support.ts';

@@ -108,13 +108,18 @@ const BENCHMARKS: Record<string, Entry> = {
 
 const CHILD_ENV = 'SESSIONWISE_BENCH_CHILD';
 
-async function help(): Promise<void> {
-  const lines = ['usage: npm run bench -- <name> [options]', '', 'Prints one JSON line of results, the last line on stdout. Benchmarks:', ''];
+async function describe(name: string, entry: Entry): Promise<string[]> {
+  const { options } = await entry.load();
+  const lines = [`  ${name.padEnd(10)} ${entry.summary}`, `  ${''.padEnd(10)} target: ${entry.target}`];
+  if (Object.keys(options).length > 0) lines.push(describeOptions(options));
+  return lines;
+}
+
+/** The usage of every benchmark, or of the one named. */
+async function help(only?: string): Promise<void> {
+  const lines = [`usage: npm run bench -- ${only ?? '<name>'} [options]`, '', 'Prints one JSON line of results, the last line on stdout.', ''];
   for (const [name, entry] of Object.entries(BENCHMARKS)) {
-    const { options } = await entry.load();
-    lines.push(`  ${name.padEnd(10)} ${entry.summary}`, `  ${''.padEnd(10)} target: ${entry.target}`);
-    if (Object.keys(options).length > 0) lines.push(describeOptions(options));
-    lines.push('');
+    if (only === undefined || only === name) lines.push(...(await describe(name, entry)), '');
   }
   console.log(lines.join('\n'));
 }
@@ -137,6 +142,10 @@ async function main(argv: string[]): Promise<number> {
   if (!entry) {
     console.error(`unknown benchmark "${name}"; known: ${Object.keys(BENCHMARKS).join(', ')} (npm run bench -- --help)`);
     return 2;
+  }
+  if (args.includes('--help') || args.includes('-h')) {
+    await help(name);
+    return 0;
   }
   if (process.env[CHILD_ENV] !== '1' && (entry.core !== undefined || entry.nodeFlags !== undefined)) return runInChild(name, entry, args);
   const module = await entry.load();

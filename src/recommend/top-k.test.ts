@@ -33,6 +33,26 @@ describe('ScoreBoard', () => {
     assert.deepEqual(Array.from(b.takeTop(100, () => true).items), Array.from({ length: 100 }, (_, i) => i));
   });
 
+  it('keeps the order of a stable sort when most scores tie, for any k', () => {
+    let seed = 11;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
+    for (const k of [1, 7, 64, 100, 999, 1000, 2000]) {
+      const b = new ScoreBoard();
+      const firstAdded: number[] = [];
+      const scores = new Map<number, number>();
+      for (let i = 0; i < 1500; i++) {
+        const item = next() % 1000;
+        const s = 1 + (next() % 3);
+        if (!scores.has(item)) firstAdded.push(item);
+        scores.set(item, (scores.get(item) ?? 0) + s);
+        b.add(item, s);
+      }
+      // Array.prototype.sort is stable: equal scores keep the order of first adds.
+      const expected = firstAdded.sort((x, y) => scores.get(y)! - scores.get(x)!).slice(0, k);
+      assert.deepEqual(Array.from(b.takeTop(k, () => true).items), expected, `k = ${k}`);
+    }
+  });
+
   it('counts the adds that make each score, and forgets them with the board', () => {
     const b = new ScoreBoard();
     for (let i = 0; i < 3; i++) b.add(7, 0.5);
