@@ -58,6 +58,7 @@ export function withSession(base: FeatureReader, prefix: readonly string[]): Fea
     maxScroll: 0,
     priceMin: undefined,
     priceMax: undefined,
+    device: 0,
     recentItems: items,
     cart: [],
     interests: [],

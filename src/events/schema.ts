@@ -15,11 +15,15 @@ const Id = Type.String({ minLength: 1, maxLength: 128 });
 const Timestamp = Type.Number({ minimum: MIN_TIMESTAMP_MS, maximum: 8_640_000_000_000 });
 const ShortText = Type.String({ maxLength: 2048 });
 
+/** The device classes a context may name (the tracker picks one from the viewport width). */
+export const DEVICES = ['desktop', 'mobile', 'tablet', 'other'] as const;
+export type Device = (typeof DEVICES)[number];
+
 export const EventContext = Type.Object(
   {
     page: Type.Optional(ShortText),
     referrer: Type.Optional(ShortText),
-    device: Type.Optional(Type.Union([Type.Literal('desktop'), Type.Literal('mobile'), Type.Literal('tablet'), Type.Literal('other')])),
+    device: Type.Optional(Type.Union(DEVICES.map((d) => Type.Literal(d)))),
     locale: Type.Optional(Type.String({ maxLength: 35 })),
     region: Type.Optional(Type.String({ maxLength: 16 })),
   },

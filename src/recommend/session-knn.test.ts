@@ -9,7 +9,8 @@ import type { LoggedEvent } from '../events/logged.ts';
 import { train } from '../eval/evaluate.ts';
 import { loadEvents } from '../eval/load-sessions.ts';
 import type { MemoryFeatureStore } from '../features/memory/memory-store.ts';
-import { CANDIDATE_FEATURES, DEFAULT_KNN_PARAMS, HISTORY_REASON, SessionKnn, SessionKnnRecommender, TRENDING_REASON, trendingInReason } from './session-knn.ts';
+import { deviceCode } from '../features/memory/session-table.ts';
+import { CANDIDATE_FEATURES, DEFAULT_KNN_PARAMS, HISTORY_REASON, hourOfDay, SessionKnn, SessionKnnRecommender, TRENDING_REASON, trendingInReason } from './session-knn.ts';
 
 const HISTORY_COLUMN = CANDIDATE_FEATURES.indexOf('covisitedWithHistory');
 const allowAll = () => true;
@@ -114,5 +115,26 @@ describe('trending candidates', () => {
     const fill = list.filter((r) => r.score === 0);
     assert.deepEqual(fill.slice(0, 2).map((r) => [r.itemId, r.reason]), [['stove', trendingInReason('camping')], ['lantern', trendingInReason('camping')]], describeList(list));
     assert.ok(fill.slice(2).every((r) => r.reason === 'popular'), describeList(list));
+  });
+});
+
+describe('context features', () => {
+  it('give every candidate the hour of the session\'s latest event and its device', async () => {
+    const store = await shop();
+    await apply(store, { type: 'product_view', anonymousId: 'phone', sessionId: 'on-the-bus', itemId: 'tent', context: { device: 'mobile' } });
+    const time = store.session({ sessionId: 'on-the-bus' })!.lastTime;
+    const set = new SessionKnn(DEFAULT_KNN_PARAMS).candidates({ sessionId: 'on-the-bus', k: 5 }, store, 5, allowAll);
+    assert.ok(set.items.length > 0);
+    const width = CANDIDATE_FEATURES.length;
+    for (let r = 0; r < set.items.length; r++) {
+      assert.equal(set.features[r * width + CANDIDATE_FEATURES.indexOf('hourOfDay')], hourOfDay(time));
+      assert.equal(set.features[r * width + CANDIDATE_FEATURES.indexOf('device')], deviceCode('mobile'));
+    }
+  });
+
+  it('read the hour of the day in UTC, with its fraction', () => {
+    assert.equal(hourOfDay(Date.UTC(2026, 11, 2, 18, 30)), 18.5);
+    assert.equal(hourOfDay(Date.UTC(1969, 11, 31, 23, 0)), 23, 'before 1970 too');
+    assert.equal(hourOfDay(0), 0);
   });
 });

@@ -84,6 +84,9 @@ export const CANDIDATE_FEATURES = [
   'recentShare',
   'covisitedWithSession',
   'covisitedWithHistory',
+  // The context, the same for every candidate of a request: the trees weigh the others by it.
+  'hourOfDay',
+  'device',
 ] as const;
 export const FEATURE_COUNT = CANDIDATE_FEATURES.length;
 // Column of each feature in a candidate row (plain numbers: a row writes every one).
@@ -101,6 +104,16 @@ const F_LAST_SEEN = CANDIDATE_FEATURES.indexOf('lastSeen');
 const F_RECENT_SHARE = CANDIDATE_FEATURES.indexOf('recentShare');
 const F_COVISITED_WITH_SESSION = CANDIDATE_FEATURES.indexOf('covisitedWithSession');
 const F_COVISITED_WITH_HISTORY = CANDIDATE_FEATURES.indexOf('covisitedWithHistory');
+const F_HOUR_OF_DAY = CANDIDATE_FEATURES.indexOf('hourOfDay');
+const F_DEVICE = CANDIDATE_FEATURES.indexOf('device');
+
+const HOUR_MS = 3_600_000;
+
+/** The hour of the day (UTC, with its fraction) of an event time. */
+export function hourOfDay(time: number): number {
+  const ms = time % (24 * HOUR_MS);
+  return (ms < 0 ? ms + 24 * HOUR_MS : ms) / HOUR_MS;
+}
 
 /**
  * Items and features are views of buffers the generator reuses, valid until its next call (a
@@ -124,6 +137,9 @@ interface SignalContext {
   sessionItems: readonly number[];
   sessionWeights: readonly number[];
   neighbourCount: number;
+  /** The request's context: the time of the session's latest event (now without a session), its device. */
+  time: number;
+  device: number;
 }
 
 /** The co-visitation tables of a user's recent purchases, each with its weight and scale. */
@@ -251,7 +267,10 @@ export class SessionKnn {
       // The blend alone needs the kNN score only to tell a candidate of the history or trends alone.
       if (signals || withHistory > 0 || trending?.items.includes(item)) rows[r * FEATURE_COUNT + F_KNN] = this.knn.get(item) * knnScale;
     }
-    if (signals) this.writeSignals(top.items, rows, { features, recent, sessionItems, sessionWeights, neighbourCount });
+    if (signals) {
+      const context = session === undefined ? { time: Date.now(), device: 0 } : { time: session.lastTime, device: session.device };
+      this.writeSignals(top.items, rows, { features, recent, sessionItems, sessionWeights, neighbourCount, ...context });
+    }
     for (const item of sessionItems) this.members[item >>> 5] = 0;
     this.knn.clear();
     return { session, trending, items: top.items, features: rows };
@@ -262,7 +281,8 @@ export class SessionKnn {
    * the loops below, so that the compiler inlines the lookups into it (candidates() is too large).
    */
   private writeSignals(items: Int32Array, rows: Float64Array, c: SignalContext): void {
-    const { features, recent, sessionItems, sessionWeights, neighbourCount } = c;
+    const { features, recent, sessionItems, sessionWeights, neighbourCount, device } = c;
+    const hour = hourOfDay(c.time);
     const index = features.sessionIndex();
     const opened = index.opened;
     const logOnePlusTotal = Math.log1p(Math.max(2, opened));
@@ -301,6 +321,8 @@ export class SessionKnn {
       rows[f + F_LAST_SEEN] = newest < 0 ? 1 : Math.log1p(opened - newest) / logOnePlusTotal;
       rows[f + F_RECENT_SHARE] = index.sessionsSince(item, opened - recentWindow) / recentWindow;
       rows[f + F_COVISITED_WITH_SESSION] = covisited;
+      rows[f + F_HOUR_OF_DAY] = hour;
+      rows[f + F_DEVICE] = device;
     }
   }
 

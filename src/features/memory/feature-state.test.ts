@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { LoggedEvent } from '../../events/logged.ts';
 import { FeatureState } from './feature-state.ts';
+import { deviceName } from './session-table.ts';
 
 const MIN = 60_000;
 const T0 = Date.UTC(2026, 0, 5, 12, 0, 0);
@@ -107,6 +108,19 @@ describe('FeatureState', () => {
     assert.deepEqual(names(byUser.cart), ['l1']);
     assert.deepEqual(bySession, byUser, 'the laptop session id resolves to the shared context');
     assert.deepEqual(s.sessionView({ sessionId: 'phone-s' }), byUser);
+  });
+
+  it('keeps the device of the session\'s latest event that names one, across identify', () => {
+    const s = state();
+    s.apply(0, ev('product_view', T0, { itemId: 'a' }));
+    assert.equal(s.sessionView({ sessionId: 'sess-A' })!.device, 0, 'no event named a device yet');
+    s.apply(0, ev('product_view', T0 + 1000, { itemId: 'b', context: { device: 'tablet' } }));
+    s.apply(0, ev('product_view', T0 + 2000, { itemId: 'c' }));
+    assert.equal(deviceName(s.sessionView({ sessionId: 'sess-A' })!.device), 'tablet');
+    // The user's context from a desktop; then the tablet session signs in and joins it.
+    s.apply(0, ev('product_view', T0 + 3000, { anonymousId: 'desk', sessionId: 'desk-s', userId: 'u1', itemId: 'd', context: { device: 'desktop' } }));
+    s.apply(0, ev('identify', T0 + 4000, { userId: 'u1' }));
+    assert.equal(deviceName(s.sessionView({ userId: 'u1' })!.device), 'tablet', 'the device the shopper uses now');
   });
 
   it('expires ended sessions and their links so memory stays bounded', () => {

@@ -13,7 +13,7 @@ import { Dictionary } from './dictionary.ts';
 import { HashTable52, type HashTableSnapshot } from './hash-table.ts';
 import { ItemStatsTable, METRIC, type ItemCounts, type ItemStatsSnapshot } from './item-stats.ts';
 import { SessionIndex, type SessionIndexSnapshot } from './session-index.ts';
-import { SessionTable, type SessionTableSnapshot, type SessionView } from './session-table.ts';
+import { deviceCode, SessionTable, type SessionTableSnapshot, type SessionView } from './session-table.ts';
 import { addAffinity, addPurchase, newProfile, type UserProfile } from './user-profiles.ts';
 
 export interface StreamConfig {
@@ -124,6 +124,8 @@ export class FeatureState {
       return 'applied';
     }
     const slot = this.sessionSlot(event, time);
+    const device = event.context?.device;
+    if (slot !== undefined && device !== undefined) this.sessions.observeDevice(slot, deviceCode(device));
     switch (event.type) {
       case 'product_view':
         this.interact(slot, event.itemId, event.category, time, METRIC.view, INTEREST.view, event.userId, event.price);
@@ -299,6 +301,8 @@ export class FeatureState {
     for (const { category, weight } of view.interests) this.sessions.addInterest(userSlot, category, weight);
     if (view.dwellMs > 0) this.sessions.addDwell(userSlot, view.dwellMs);
     this.sessions.observeScroll(userSlot, view.maxScroll);
+    // The identifying device is the one the shopper uses now.
+    if (view.device !== 0) this.sessions.observeDevice(userSlot, view.device);
     this.sessions.remove(session);
     this.sessions.touch(userSlot, time);
   }

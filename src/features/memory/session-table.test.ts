@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CART_ITEMS, RECENT_ITEMS, SESSION_SLOT_BYTES, SessionTable } from './session-table.ts';
+import { CART_ITEMS, deviceCode, deviceName, RECENT_ITEMS, SESSION_SLOT_BYTES, SessionTable } from './session-table.ts';
 
 describe('SessionTable', () => {
   it('keeps the most recent items in a ring, newest first', () => {
@@ -32,6 +32,41 @@ describe('SessionTable', () => {
     assert.equal(b, a);
     assert.deepEqual(t.recentItems(b), []);
     assert.equal(t.slotOf(1), undefined);
+  });
+
+  it('keeps the device its latest event named, and starts recycled slots without one', () => {
+    const t = new SessionTable();
+    const slot = t.create(1, 0, 1);
+    assert.equal(t.view(slot).device, 0);
+    t.observeDevice(slot, deviceCode('mobile'));
+    t.observeDevice(slot, deviceCode('tablet'));
+    assert.equal(deviceName(t.view(slot).device), 'tablet');
+    t.remove(1);
+    assert.equal(t.view(t.create(2, 0, 1)).device, 0);
+  });
+
+  it('restores a checkpoint written before the device was kept', () => {
+    const t = new SessionTable();
+    const a = t.create(11, 1000, 3);
+    t.pushItem(a, 5);
+    t.addToCart(a, 6);
+    t.addInterest(a, 2, 1.5);
+    const b = t.create(12, 2000, 1);
+    t.pushItem(b, 7);
+    t.observeDevice(b, deviceCode('desktop'));
+    const current = t.snapshot();
+    // The old layout: the same Uint32 fields per slot without the last one, the device.
+    const words = current.u32[0]!.length / 16_384;
+    const old = current.u32.map((chunk) => {
+      const out = new Uint32Array(16_384 * (words - 1));
+      for (let i = 0; i < 16_384; i++) out.set(chunk.subarray(i * words, i * words + words - 1), i * (words - 1));
+      return out;
+    });
+    const restored = SessionTable.restore({ ...current, u32: old });
+    assert.deepEqual(restored.view(restored.slotOf(11)!), { ...t.view(a), device: 0 });
+    assert.deepEqual(restored.view(restored.slotOf(12)!), { ...t.view(b), device: 0 });
+    assert.deepEqual(SessionTable.restore(current).view(b), t.view(b), 'the current layout restores as it is');
+    assert.throws(() => SessionTable.restore({ ...current, u32: [new Uint32Array(100)] }), /not a layout this version reads/);
   });
 
   it('stays within its per-session byte budget', () => {

@@ -5,9 +5,10 @@
  *
  * A slot holds: start and last event time, the session number within its context, the event
  * count, dwell and max scroll, the price range of viewed items, the last RECENT_ITEMS items
- * (a ring, item ids interned), the cart (CART_ITEMS), and a recency-weighted interest over up
- * to CATEGORY_SLOTS categories.
+ * (a ring, item ids interned), the cart (CART_ITEMS), a recency-weighted interest over up
+ * to CATEGORY_SLOTS categories, and the device its latest event named.
  */
+import { DEVICES, type Device } from '../../events/schema.ts';
 import { HashTable52, type HashTableSnapshot } from './hash-table.ts';
 
 export const RECENT_ITEMS = 12;
@@ -27,7 +28,10 @@ const U_INDEX_RECORD = 4;
 const U_ITEMS = 5;
 const U_CART = U_ITEMS + RECENT_ITEMS;
 const U_CATS = U_CART + CART_ITEMS;
-const U_FIELDS = U_CATS + CATEGORY_SLOTS;
+const U_DEVICE = U_CATS + CATEGORY_SLOTS;
+const U_FIELDS = U_DEVICE + 1;
+/** The Uint32 fields of a slot in checkpoints written before the device was kept (it was last). */
+const U_FIELDS_WITHOUT_DEVICE = U_DEVICE;
 // Float64 layout.
 const D_START = 0;
 const D_LAST = 1;
@@ -40,6 +44,15 @@ const F_CAT_W = 3;
 const F_FIELDS = F_CAT_W + CATEGORY_SLOTS;
 
 export const SESSION_SLOT_BYTES = U_FIELDS * 4 + D_FIELDS * 8 + F_FIELDS * 4;
+
+/** A device as stored: 0 for none named, else its place in DEVICES plus one. */
+export function deviceCode(device: Device | undefined): number {
+  return device === undefined ? 0 : DEVICES.indexOf(device) + 1;
+}
+
+export function deviceName(code: number): Device | undefined {
+  return code === 0 ? undefined : DEVICES[code - 1];
+}
 
 /** Items a session saw without interacting with, kept per session (the oldest go first). */
 export const IGNORED_ITEMS = 32;
@@ -57,6 +70,8 @@ export interface SessionView {
   maxScroll: number;
   priceMin: number | undefined;
   priceMax: number | undefined;
+  /** The device of the latest event that named one (deviceCode: 0 for none). */
+  device: number;
   /** Interned item ids, most recent first. */
   recentItems: number[];
   cart: number[];
@@ -257,6 +272,11 @@ export class SessionTable {
     u[at] = Math.min(0xffffffff, u[at]! + ms);
   }
 
+  /** The session's latest event named its device. */
+  observeDevice(slot: number, code: number): void {
+    this.u32[slot >>> CHUNK_BITS]![(slot & MASK) * U_FIELDS + U_DEVICE] = code;
+  }
+
   observeScroll(slot: number, depth: number): void {
     const f = this.f32[slot >>> CHUNK_BITS]!;
     const at = (slot & MASK) * F_FIELDS + F_SCROLL;
@@ -319,6 +339,7 @@ export class SessionTable {
       maxScroll: f[i * F_FIELDS + F_SCROLL]!,
       priceMin: Number.isNaN(priceMin) ? undefined : priceMin,
       priceMax: Number.isNaN(priceMax) ? undefined : priceMax,
+      device: u[i * U_FIELDS + U_DEVICE]!,
       recentItems: this.recentItems(slot),
       cart: this.cart(slot),
       interests,
@@ -351,7 +372,7 @@ export class SessionTable {
   static restore(s: SessionTableSnapshot): SessionTable {
     const t = new SessionTable();
     t.index = HashTable52.restore(s.index);
-    t.u32 = s.u32;
+    t.u32 = s.u32.map(withDeviceField);
     t.f64 = s.f64;
     t.f32 = s.f32;
     t.free = s.free;
@@ -359,4 +380,13 @@ export class SessionTable {
     t.ignored = s.ignored ?? new Map();
     return t;
   }
+}
+
+/** A checkpoint's Uint32 chunk in the current layout: one written before the device was kept gets the field, empty. */
+function withDeviceField(chunk: Uint32Array): Uint32Array {
+  if (chunk.length === CHUNK * U_FIELDS) return chunk;
+  if (chunk.length !== CHUNK * U_FIELDS_WITHOUT_DEVICE) throw new Error(`session table chunk of ${chunk.length} words: not a layout this version reads`);
+  const out = new Uint32Array(CHUNK * U_FIELDS);
+  for (let i = 0; i < CHUNK; i++) out.set(chunk.subarray(i * U_FIELDS_WITHOUT_DEVICE, (i + 1) * U_FIELDS_WITHOUT_DEVICE), i * U_FIELDS);
+  return out;
 }

@@ -8,7 +8,8 @@ import type { Cluster, Redis } from 'ioredis';
 import { Dictionary } from '../memory/dictionary.ts';
 import type { ContextQuery } from '../memory/feature-state.ts';
 import { countAtLeast, MAX_SEQUENCE } from '../memory/session-index.ts';
-import type { SessionView } from '../memory/session-table.ts';
+import { deviceCode, type SessionView } from '../memory/session-table.ts';
+import type { Device } from '../../events/schema.ts';
 import { RECENT_PURCHASES, type UserProfile } from '../memory/user-profiles.ts';
 import { NO_ENGAGEMENT, type Engagement, type FeatureReader, type SessionIndexReader } from '../feature-store.ts';
 import { ITEM_BUCKETS, keys } from './keys.ts';
@@ -27,7 +28,9 @@ const PANE_MS = 5 * 60_000;
 const PANES = 12;
 
 /** A session context as stored: the SessionView with external ids. */
-export type StoredContext = Omit<SessionView, 'recentItems' | 'cart' | 'interests' | 'indexRecord' | 'ignored'> & {
+export type StoredContext = Omit<SessionView, 'device' | 'recentItems' | 'cart' | 'interests' | 'indexRecord' | 'ignored'> & {
+  /** Absent where no event named one, and in contexts stored before the device was kept. */
+  device?: Device;
   recentItems: string[];
   cart: string[];
   interests: Array<[string, number]>;
@@ -226,6 +229,7 @@ class PrefetchedReader implements FeatureReader {
       maxScroll: context.maxScroll,
       priceMin: context.priceMin ?? undefined,
       priceMax: context.priceMax ?? undefined,
+      device: deviceCode(context.device),
       recentItems: context.recentItems.map(item),
       cart: context.cart.map(item),
       interests: context.interests.map(([category, weight]) => ({ category: this.categories.intern(category), weight })),

@@ -10,6 +10,7 @@ import { distributedUnavailable, startRedis, startRedisCluster, type RedisServic
 import type { ItemCounts } from '../memory/item-stats.ts';
 import { MemoryFeatureStore } from '../memory/memory-store.ts';
 import { MAX_SEQUENCE } from '../memory/session-index.ts';
+import { deviceName } from '../memory/session-table.ts';
 import { keys } from './keys.ts';
 import { RedisFeatureStore } from './redis-store.ts';
 
@@ -34,7 +35,7 @@ function stream(count: number, seed = 7): LoggedEvent[] {
     const itemId = ITEMS[Math.floor(random() * ITEMS.length)]!;
     const time = T0 + i * 1000;
     const type = random() < 0.8 ? 'product_view' : random() < 0.5 ? 'add_to_cart' : 'purchase';
-    const base = { id: `e${i}`, ts: time, anonymousId: `device-${shopper}`, sessionId: `session-${shopper}`, ...(shopper === 0 ? { userId: 'user-0' } : {}) };
+    const base = { id: `e${i}`, ts: time, anonymousId: `device-${shopper}`, sessionId: `session-${shopper}`, ...(shopper === 0 ? { userId: 'user-0' } : {}), ...(shopper === 1 ? { context: { device: 'mobile' } } : {}) };
     const event = type === 'purchase' ? { ...base, type, items: [{ itemId, price: 10, quantity: 1 }] } : { ...base, type, itemId, category: itemId === 'sofa' || itemId === 'rug' ? 'home' : 'camping' };
     out.push({ event: event as LoggedEvent['event'], time, receivedAt: time });
     if (random() < 0.1) out.push({ event: { ...(event as LoggedEvent['event']) }, time, receivedAt: time + 5 }); // a client retry
@@ -92,6 +93,7 @@ describe('Redis feature store (against a redis-server on loopback)', { skip: una
       return { ...v, indexRecord: undefined, recentItems: v.recentItems.map((i) => reader.itemId(i)), cart: v.cart.map((i) => reader.itemId(i)), interests: v.interests.map((x) => ({ ...x, category: reader.categoryName(x.category) })), ignored: [...v.ignored].map(([i, n]) => [reader.itemId(i), n]) };
     };
     assert.deepEqual(view(fromRedis, { sessionId: 'session-1' }), view(fromMemory, { sessionId: 'session-1' }));
+    assert.equal(deviceName(fromRedis.session({ sessionId: 'session-1' })!.device), 'mobile', 'the device, a ranker feature');
     const neighbours = (reader: typeof fromMemory, item: string) => {
       const out: Record<string, number> = {};
       reader.neighbours(reader.itemIndex(item)!)?.forEach((w, i) => (out[reader.itemId(i)] = w));

@@ -30,6 +30,7 @@ import { DAY, MINUTE } from '../../stream/windows.ts';
 import type { ApplyReport, FeatureReader, FeatureStore, FeatureStoreStats } from '../feature-store.ts';
 import type { CategoryOf, ContextQuery, Counters, FeatureStateSnapshot, StreamConfig } from '../memory/feature-state.ts';
 import { DEMAND_WEIGHT, ItemStatsTable, POPULARITY_HALF_LIFE_MS, type ItemCounts } from '../memory/item-stats.ts';
+import { deviceName } from '../memory/session-table.ts';
 import { writeAtomically } from '../memory/memory-store.ts';
 import { PanedCounters } from '../../stream/windows.ts';
 import { keys } from './keys.ts';
@@ -404,6 +405,7 @@ class BatchEffects implements EffectSink {
       maxScroll: view.maxScroll,
       priceMin: view.priceMin,
       priceMax: view.priceMax,
+      device: deviceName(view.device),
       recentItems: view.recentItems.map((i) => state.items.name(i)),
       cart: view.cart.map((i) => state.items.name(i)),
       interests: view.interests.map(({ category, weight }) => [state.categories.name(category), weight]),

@@ -28,9 +28,11 @@ export class RankedRecommender implements Recommender {
   private scores = new Float64Array(0);
 
   constructor(readonly file: RankerFile) {
-    const expected = CANDIDATE_FEATURES.join(',');
-    if (file.model.featureNames.join(',') !== expected) {
-      throw new Error(`ranker model was trained on features [${file.model.featureNames.join(', ')}], this version computes [${expected}]; retrain it with sessionwise train`);
+    // Features are only ever appended: a model trained before the last ones existed reads the
+    // columns it knows, at the same places.
+    const names = file.model.featureNames;
+    if (names.length > FEATURE_COUNT || names.some((name, i) => name !== CANDIDATE_FEATURES[i])) {
+      throw new Error(`ranker model was trained on features [${names.join(', ')}], this version computes [${CANDIDATE_FEATURES.join(', ')}]; retrain it with sessionwise train`);
     }
     this.knn = new SessionKnn(file.knn);
     this.model = compile(file.model);
