@@ -8,7 +8,8 @@ import { countEvents, detectFormat, type ReplayFormat } from '../ingest/replay/s
 import { createHttpServer } from '../serve/http.ts';
 import { ALL_ROLES, openLog, openSystem, type Role } from '../system.ts';
 import { evaluate, train, type PairOutcome } from '../eval/evaluate.ts';
-import { readSessions, readTestPairs } from '../eval/load-sessions.ts';
+import { readSessions, readTestPairs, type SessionContext } from '../eval/load-sessions.ts';
+import { readLoggedSessions } from '../eval/logged-sessions.ts';
 import { writeReport } from '../eval/report.ts';
 import { tuneSessionKnn } from '../eval/tune.ts';
 import { DEFAULT_TRAIN_OPTIONS, trainRanker } from '../eval/train-ranker.ts';
@@ -18,6 +19,29 @@ import { readRankerFile, writeRankerFile } from '../recommend/ranker/ranked-reco
 import { DEFAULT_KNN_PARAMS } from '../recommend/session-knn.ts';
 import { createRecommender, readParamsFile, STRATEGIES, writeParamsFile, type Strategy } from '../recommend/strategies.ts';
 import { progressBar } from './progress.ts';
+
+interface TrainingInput {
+  train?: string;
+  events?: string;
+  format?: ReplayFormat;
+}
+
+const TRAIN_OPTION = '--train <file>';
+const TRAIN_HELP = 'training sessions: one session a line, item ids separated by spaces, in time order';
+const EVENTS_OPTION = '--events <file>';
+const EVENTS_HELP = 'or logged events (JSONL as POST /v1/events takes them, or RetailRocket\'s events TSV): sessions with their click times and devices';
+const EVENTS_FORMAT = () => new Option('-f, --format <format>', 'format of --events (default: from the file name or header)').choices(['jsonl', 'retailrocket']);
+
+/** The sessions to learn from: a session file, or logged events, which also give each click's time and device. */
+async function trainingSessions(opts: TrainingInput): Promise<{ sessions: string[][]; contexts?: SessionContext[]; source: string }> {
+  if ((opts.train === undefined) === (opts.events === undefined)) throw new InvalidArgumentError('give the training data as one of --train <sessions file> or --events <events file>');
+  if (opts.train !== undefined) return { sessions: readSessions(opts.train), source: opts.train };
+  const events = opts.events!;
+  const logged = await readLoggedSessions(events, opts.format ?? detectFormat(events));
+  if (logged.invalid.count > 0) console.error(`${events}: ${logged.invalid.count} invalid events left out (the collector would reject them); the first: ${logged.invalid.first}`);
+  if (logged.sessions.length === 0) throw new InvalidArgumentError(`${events}: no product views, item clicks or add-to-carts to learn from`);
+  return { sessions: logged.sessions, contexts: logged.contexts, source: events };
+}
 
 const program = new Command();
 program
@@ -174,15 +198,17 @@ program
 program
   .command('tune')
   .description('Choose session-knn hyperparameters on a validation split carved from the END of the training sessions (never the test pairs); writes a parameter file for eval and the server.')
-  .requiredOption('--train <file>', 'training sessions (as for eval)')
+  .option(TRAIN_OPTION, TRAIN_HELP)
+  .option(EVENTS_OPTION, EVENTS_HELP)
+  .addOption(EVENTS_FORMAT())
   .requiredOption('-o, --out <file>', 'parameter file to write')
   .option('-k, --k <n>', 'list length scored', (v) => Math.floor(positiveNumber(v)), 20)
   .option('--validation <fraction>', 'share of the last training sessions held out', (v) => positiveNumber(v), 0.1)
   .option('--rounds <n>', 'coordinate-descent rounds', (v) => Math.floor(positiveNumber(v)), 2)
   .option('--sample <n>', 'validation pairs scored per trial (all are scored for the final figure)', (v) => Math.floor(positiveNumber(v)), 20_000)
-  .action(async (opts: { train: string; out: string; k: number; validation: number; rounds: number; sample: number }) => {
+  .action(async (opts: TrainingInput & { out: string; k: number; validation: number; rounds: number; sample: number }) => {
     if (opts.validation >= 1) throw new InvalidArgumentError('--validation must be below 1');
-    const sessions = readSessions(opts.train);
+    const { sessions, source } = await trainingSessions(opts);
     let trial = 0;
     const result = await tuneSessionKnn(sessions, {
       k: opts.k,
@@ -194,24 +220,26 @@ program
         if (best) console.error(`trial ${trial}: HR ${(hr * 100).toFixed(2)} MRR ${(mrr * 100).toFixed(2)} (new best) ${JSON.stringify(params)}`);
       },
     });
-    writeParamsFile(opts.out, result.params, { train: opts.train, validationFraction: opts.validation, k: opts.k, validation: result.validation, trials: result.trials });
+    writeParamsFile(opts.out, result.params, { train: source, validationFraction: opts.validation, k: opts.k, validation: result.validation, trials: result.trials });
     console.log(JSON.stringify({ params: result.params, validation: result.validation, trials: result.trials, out: opts.out }));
   });
 
 program
   .command('train')
   .description('Fit the learned ranker with point-in-time-correct features from logged sessions; writes the model file the server and eval load (it embeds the candidate parameters).')
-  .requiredOption('--train <file>', 'training sessions: one session a line, item ids separated by spaces, in time order')
+  .option(TRAIN_OPTION, TRAIN_HELP)
+  .option(EVENTS_OPTION, EVENTS_HELP)
+  .addOption(EVENTS_FORMAT())
   .requiredOption('-o, --out <file>', 'model file to write')
   .option('--params <file>', 'candidate parameters from `sessionwise tune` (default: built-in defaults)')
   .option('--candidates <n>', 'candidates re-scored per request', (v) => Math.floor(positiveNumber(v)), DEFAULT_TRAIN_OPTIONS.candidates)
   .option('--window <fraction>', 'share of the last sessions that trains the ranker (the share before it validates)', (v) => positiveNumber(v), DEFAULT_TRAIN_OPTIONS.fraction)
   .option('--trees <n>', 'boosted trees', (v) => Math.floor(positiveNumber(v)), DEFAULT_GBDT_OPTIONS.trees)
   .option('--depth <n>', 'tree depth', (v) => Math.floor(positiveNumber(v)), DEFAULT_GBDT_OPTIONS.depth)
-  .action(async (opts: { train: string; out: string; params?: string; candidates: number; window: number; trees: number; depth: number }) => {
+  .action(async (opts: TrainingInput & { out: string; params?: string; candidates: number; window: number; trees: number; depth: number }) => {
     if (opts.window >= 0.5) throw new InvalidArgumentError('--window must be below 0.5');
     const knn = opts.params ? readParamsFile(opts.params).params : DEFAULT_KNN_PARAMS;
-    const sessions = readSessions(opts.train);
+    const { sessions, contexts } = await trainingSessions(opts);
     let bar: ReturnType<typeof progressBar> | undefined;
     let stage = '';
     const result = await trainRanker(sessions, {
@@ -228,7 +256,7 @@ program
         }
         bar?.update(done);
       },
-    });
+    }, contexts);
     bar?.stop();
     writeRankerFile(opts.out, result.file);
     console.log(JSON.stringify({ out: opts.out, seconds: result.seconds, validation: result.validation }));

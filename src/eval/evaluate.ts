@@ -8,7 +8,7 @@ import type { FeatureReader } from '../features/feature-store.ts';
 import { MemoryFeatureStore } from '../features/memory/memory-store.ts';
 import type { SessionView } from '../features/memory/session-table.ts';
 import type { Recommender } from '../recommend/recommender.ts';
-import { loadEvents, sequentialSessionEvents, type TestPair } from './load-sessions.ts';
+import { contextAfter, loadEvents, sequentialSessionEvents, type PredictionContext, type SessionContext, type TestPair } from './load-sessions.ts';
 
 export interface EvalResult {
   hr: number;
@@ -43,7 +43,7 @@ export async function train(sessions: Iterable<string[]>): Promise<{ store: Memo
  * A reader whose current session is a given prefix, everything else from the store: the
  * recommender runs unchanged, and the test prefixes never leak into the shared index.
  */
-export function withSession(base: FeatureReader, prefix: readonly string[]): FeatureReader {
+export function withSession(base: FeatureReader, prefix: readonly string[], context?: PredictionContext): FeatureReader {
   const items: number[] = [];
   for (let i = prefix.length - 1; i >= 0; i--) {
     const item = base.itemIndex(prefix[i]!);
@@ -52,13 +52,14 @@ export function withSession(base: FeatureReader, prefix: readonly string[]): Fea
   const view: SessionView = {
     seq: 1,
     startTime: 0,
-    lastTime: 0,
+    // Without a logged context the clock and the device stay unknown: constant features.
+    lastTime: context?.time ?? 0,
     events: prefix.length,
     dwellMs: 0,
     maxScroll: 0,
     priceMin: undefined,
     priceMax: undefined,
-    device: 0,
+    device: context?.device ?? 0,
     recentItems: items,
     cart: [],
     interests: [],
@@ -91,7 +92,7 @@ export function evaluate(
   const times = new Float64Array(pairs.length);
   const allowAll = () => true;
   pairs.forEach((pair, n) => {
-    const reader = withSession(store, pair.prefix);
+    const reader = withSession(store, pair.prefix, pair.context);
     const started = process.hrtime.bigint();
     const list = recommender.recommend({ sessionId: 'eval', k }, reader, allowAll);
     times[n] = Number(process.hrtime.bigint() - started) / 1e6;
@@ -113,10 +114,14 @@ export function evaluate(
  * The validation split: the last `fraction` of the training sessions, scored with every prefix of
  * each (prefix = first i clicks, target = click i+1), as the dataset README prescribes.
  */
-export function validationSplit(sessions: readonly string[][], fraction = 0.1): { train: string[][]; pairs: TestPair[] } {
+export function validationSplit(sessions: readonly string[][], fraction = 0.1, contexts?: readonly SessionContext[]): { train: string[][]; pairs: TestPair[] } {
   const cut = Math.floor(sessions.length * (1 - fraction));
   const pairs: TestPair[] = [];
-  for (const s of sessions.slice(cut)) for (let i = 1; i < s.length; i++) pairs.push({ prefix: s.slice(0, i), target: s[i]! });
+  for (let n = cut; n < sessions.length; n++) {
+    const s = sessions[n]!;
+    const context = contexts?.[n];
+    for (let i = 1; i < s.length; i++) pairs.push(context ? { prefix: s.slice(0, i), target: s[i]!, context: contextAfter(context, i) } : { prefix: s.slice(0, i), target: s[i]! });
+  }
   return { train: sessions.slice(0, cut), pairs };
 }
 

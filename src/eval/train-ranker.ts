@@ -13,7 +13,7 @@ import { train as fitGbdt, type GbdtOptions } from '../recommend/ranker/gbdt.ts'
 import { RANKER_FORMAT, RankedRecommender, type RankerFile } from '../recommend/ranker/ranked-recommender.ts';
 import { CANDIDATE_FEATURES, FEATURE_COUNT, SessionKnn, SessionKnnRecommender, type SessionKnnParams } from '../recommend/session-knn.ts';
 import { evaluate, sampleEvery, train as buildStore, validationSplit, withSession } from './evaluate.ts';
-import { jitter, loadEvents, sequentialSessionEvents } from './load-sessions.ts';
+import { contextAfter, jitter, loadEvents, sequentialSessionEvents, type SessionContext } from './load-sessions.ts';
 
 export interface TrainRankerOptions {
   knn: SessionKnnParams;
@@ -36,7 +36,9 @@ export interface TrainRankerResult {
   seconds: number;
 }
 
-export async function trainRanker(sessions: readonly string[][], options: TrainRankerOptions): Promise<TrainRankerResult> {
+/** `contexts`, where the sessions were logged with times and devices (readLoggedSessions): one per session. */
+export async function trainRanker(sessions: readonly string[][], options: TrainRankerOptions, contexts?: readonly SessionContext[]): Promise<TrainRankerResult> {
+  if (contexts && contexts.length !== sessions.length) throw new Error(`${contexts.length} session contexts for ${sessions.length} sessions`);
   const started = performance.now();
   const n = sessions.length;
   const cut = Math.floor(n * (1 - options.fraction));
@@ -44,16 +46,16 @@ export async function trainRanker(sessions: readonly string[][], options: TrainR
 
   // Validation: fit on [validationCut, cut), score on the prefixes of [cut, n).
   const head = await buildStore(sessions.slice(0, validationCut));
-  const early = await examples(head.store, sessions.slice(validationCut, cut), options, 'validation examples');
+  const early = await examples(head.store, sessions.slice(validationCut, cut), contexts?.slice(validationCut, cut), options, 'validation examples');
   const validationModel = fitGbdt(early.rows, early.labels, [...CANDIDATE_FEATURES], { ...options.gbdt, onTree: (t) => options.onProgress?.('validation model', t, options.gbdt.trees) });
   // A deterministic sample of the validation pairs keeps `train` within its time budget.
-  const pairs = sampleEvery(validationSplit(sessions, options.fraction).pairs, VALIDATION_PAIRS);
+  const pairs = sampleEvery(validationSplit(sessions, options.fraction, contexts).pairs, VALIDATION_PAIRS);
   const ranked = evaluate(new RankedRecommender(rankerFile(options, validationModel, {})), head.store, pairs, options.k);
   const blendOnly = evaluate(new SessionKnnRecommender(options.knn), head.store, pairs, options.k);
 
   // The saved model: the index of the sessions before the last part has just been built by
   // examples() (it added [validationCut, cut) session by session); fit on the last part.
-  const late = await examples(head.store, sessions.slice(cut), options, 'training examples');
+  const late = await examples(head.store, sessions.slice(cut), contexts?.slice(cut), options, 'training examples');
   const model = fitGbdt(late.rows, late.labels, [...CANDIDATE_FEATURES], { ...options.gbdt, onTree: (t) => options.onProgress?.('model', t, options.gbdt.trees) });
   const validation = { pairs: pairs.length, ranked: { hr: ranked.hr, mrr: ranked.mrr }, blendOnly: { hr: blendOnly.hr, mrr: blendOnly.mrr } };
   const file = rankerFile(options, model, { sessions: n, examples: late.labels.length, positives: late.positives, validation, gbdt: options.gbdt });
@@ -69,7 +71,13 @@ function rankerFile(options: TrainRankerOptions, model: RankerFile['model'], tra
  * store after its rows are taken. Per prefix: the target's row (when the candidates hold it) and
  * about negativesPerPrefix other candidates drawn uniformly.
  */
-async function examples(store: MemoryFeatureStore, window: readonly string[][], options: TrainRankerOptions, stage: string): Promise<{ rows: Float64Array; labels: Uint8Array; positives: number }> {
+async function examples(
+  store: MemoryFeatureStore,
+  window: readonly string[][],
+  contexts: readonly SessionContext[] | undefined,
+  options: TrainRankerOptions,
+  stage: string,
+): Promise<{ rows: Float64Array; labels: Uint8Array; positives: number }> {
   const knn = new SessionKnn(options.knn);
   const rows: number[] = [];
   const labels: number[] = [];
@@ -81,7 +89,8 @@ async function examples(store: MemoryFeatureStore, window: readonly string[][], 
     for (let i = 1; i < session.length; i++) {
       const target = store.itemIndex(session[i]!);
       if (target === undefined) continue;
-      const set = knn.candidates({ sessionId: 'example', k: options.candidates }, withSession(store, session.slice(0, i)), options.candidates, () => true);
+      const context = contexts && contextAfter(contexts[s]!, i);
+      const set = knn.candidates({ sessionId: 'example', k: options.candidates }, withSession(store, session.slice(0, i), context), options.candidates, () => true);
       const hit = set.items.indexOf(target);
       if (hit < 0) continue;
       positives++;
