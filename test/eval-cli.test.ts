@@ -78,6 +78,26 @@ describe('eval, tune and train on files of the dataset format', () => {
     assert.ok((lastJson(evaluated.stdout).hr as number) > 0.5);
   });
 
+  it('train and tune learn from logged events too, saying what they left out', () => {
+    // The training sessions as the tracker would have logged them: one product view a click, a minute apart.
+    const events = join(dir, 'events.jsonl');
+    const lines = readFileSync(train, 'utf8').trim().split('\n').flatMap((line, s) =>
+      line.split(' ').map((itemId, i) => JSON.stringify({ type: 'product_view', id: `e${s}-${i}`, ts: Date.UTC(2026, 0, 1) + (s * 10 + i) * 60_000, anonymousId: `d${s}`, sessionId: `s${s}`, itemId, context: { device: s % 2 ? 'mobile' : 'desktop' } })),
+    );
+    writeFileSync(events, [...lines, '{"type": "product_view", "id": "x", "ts": 0, "anonymousId": "d", "itemId": "1"}'].join('\n') + '\n');
+    const model = join(dir, 'events-model.json');
+    const trained = cli('train', '--events', events, '--out', model, '--trees', '20', '--depth', '3');
+    assert.equal(trained.status, 0, trained.stderr);
+    assert.match(trained.stderr, /1 invalid events left out/);
+    assert.ok((lastJson(trained.stdout).validation as { ranked: { hr: number } }).ranked.hr > 0.5);
+    assert.deepEqual((JSON.parse(readFileSync(model, 'utf8')) as { model: { featureNames: string[] } }).model.featureNames.slice(-2), ['hourOfDay', 'device']);
+    const tuned = cli('tune', '--events', events, '--out', join(dir, 'events-params.json'), '--rounds', '1', '--sample', '300');
+    assert.equal(tuned.status, 0, tuned.stderr);
+    const both = cli('train', '--train', train, '--events', events, '--out', model);
+    assert.notEqual(both.status, 0);
+    assert.match(both.stderr, /one of --train <sessions file> or --events <events file>/);
+  });
+
   it('rejects a malformed test file with the line named', () => {
     const bad = join(dir, 'bad.tsv');
     writeFileSync(bad, '1 2\t3\nno-tab-here\n');
