@@ -195,8 +195,9 @@ describe('the demo shop in headless Chromium', { skip: missing }, () => {
     });
     assert.equal(events.filter((e) => e.type === 'product_view').length, 2, 'the view is in the log twice');
     await until('the retry to be dropped as a duplicate', async () => running.system.store.stats().counters.duplicates >= duplicatesBefore + lost!.length);
-    const context = (await (await fetch(`${running.url}/v1/sessions/${session}`)).json()) as { recentItems: string[] };
+    const context = (await (await fetch(`${running.url}/v1/sessions/${session}`)).json()) as { recentItems: string[]; device: string };
     assert.deepEqual(context.recentItems, ['demo-2222'], 'the session counts the view once');
+    assert.equal(context.device, 'desktop', 'the device the tracker tells from the viewport, a ranker feature');
   });
 
   async function lineOf(itemId: string): Promise<string | undefined> {

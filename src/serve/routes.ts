@@ -2,6 +2,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { CatalogValidationError } from '../catalog/catalog.ts';
+import { deviceName } from '../features/memory/session-table.ts';
 import type { Metrics } from '../ops/metrics.ts';
 import { decodeToken } from '../stream/processor.ts';
 import type { System } from '../system.ts';
@@ -75,6 +76,7 @@ export function servingRoutes(app: FastifyInstance, system: System, metrics: Met
       if (!view) return reply.code(404).send({ error: `no live session ${sessionId}` });
       return {
         ...view,
+        device: deviceName(view.device) ?? null,
         recentItems: view.recentItems.map((i) => features.itemId(i)),
         cart: view.cart.map((i) => features.itemId(i)),
         interests: view.interests.map(({ category, weight }) => ({ category: features.categoryName(category), weight })),
