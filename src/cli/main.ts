@@ -8,11 +8,11 @@ import { countEvents, detectFormat, type ReplayFormat } from '../ingest/replay/s
 import { createHttpServer } from '../serve/http.ts';
 import { ALL_ROLES, openLog, openSystem, type Role } from '../system.ts';
 import { evaluate, train, type PairOutcome } from '../eval/evaluate.ts';
-import { readSessions, readTestPairs, type SessionContext } from '../eval/load-sessions.ts';
-import { readLoggedSessions } from '../eval/logged-sessions.ts';
+import { readSessions, readTestPairs } from '../eval/load-sessions.ts';
+import { readLoggedSessions, type LoggedSessions } from '../eval/logged-sessions.ts';
 import { writeReport } from '../eval/report.ts';
 import { tuneSessionKnn } from '../eval/tune.ts';
-import { DEFAULT_TRAIN_OPTIONS, trainRanker } from '../eval/train-ranker.ts';
+import { DEFAULT_TRAIN_OPTIONS, trainRanker, trainRankerFromEvents, type TrainRankerOptions } from '../eval/train-ranker.ts';
 import { DEFAULT_GBDT_OPTIONS } from '../recommend/ranker/gbdt.ts';
 import { FeedbackRecommender } from '../recommend/feedback/feedback.ts';
 import { readRankerFile, writeRankerFile } from '../recommend/ranker/ranked-recommender.ts';
@@ -29,18 +29,18 @@ interface TrainingInput {
 const TRAIN_OPTION = '--train <file>';
 const TRAIN_HELP = 'training sessions: one session a line, item ids separated by spaces, in time order';
 const EVENTS_OPTION = '--events <file>';
-const EVENTS_HELP = 'or logged events (JSONL as POST /v1/events takes them, or RetailRocket\'s events TSV): sessions with their click times and devices';
+const EVENTS_HELP = 'or logged events (JSONL as POST /v1/events takes them, or RetailRocket\'s events TSV), replayed in event time';
 const EVENTS_FORMAT = () => new Option('-f, --format <format>', 'format of --events (default: from the file name or header)').choices(['jsonl', 'retailrocket']);
 
-/** The sessions to learn from: a session file, or logged events, which also give each click's time and device. */
-async function trainingSessions(opts: TrainingInput): Promise<{ sessions: string[][]; contexts?: SessionContext[]; source: string }> {
+/** The sessions to learn from: a session file, or logged events, which also tell each click's time, device and user. */
+async function trainingSessions(opts: TrainingInput): Promise<{ sessions: string[][]; logged?: LoggedSessions; source: string }> {
   if ((opts.train === undefined) === (opts.events === undefined)) throw new InvalidArgumentError('give the training data as one of --train <sessions file> or --events <events file>');
   if (opts.train !== undefined) return { sessions: readSessions(opts.train), source: opts.train };
   const events = opts.events!;
   const logged = await readLoggedSessions(events, opts.format ?? detectFormat(events));
   if (logged.invalid.count > 0) console.error(`${events}: ${logged.invalid.count} invalid events left out (the collector would reject them); the first: ${logged.invalid.first}`);
   if (logged.sessions.length === 0) throw new InvalidArgumentError(`${events}: no product views, item clicks or add-to-carts to learn from`);
-  return { sessions: logged.sessions, contexts: logged.contexts, source: events };
+  return { sessions: logged.sessions, logged, source: events };
 }
 
 const program = new Command();
@@ -239,10 +239,10 @@ program
   .action(async (opts: TrainingInput & { out: string; params?: string; candidates: number; window: number; trees: number; depth: number }) => {
     if (opts.window >= 0.5) throw new InvalidArgumentError('--window must be below 0.5');
     const knn = opts.params ? readParamsFile(opts.params).params : DEFAULT_KNN_PARAMS;
-    const { sessions, contexts } = await trainingSessions(opts);
+    const { sessions, logged } = await trainingSessions(opts);
     let bar: ReturnType<typeof progressBar> | undefined;
     let stage = '';
-    const result = await trainRanker(sessions, {
+    const options: TrainRankerOptions = {
       ...DEFAULT_TRAIN_OPTIONS,
       knn,
       candidates: opts.candidates,
@@ -252,11 +252,12 @@ program
         if (name !== stage) {
           bar?.stop();
           stage = name;
-          bar = progressBar(name, total, name.endsWith('model') ? 'trees' : 'sessions');
+          bar = progressBar(name, total, name.endsWith('model') ? 'trees' : name.endsWith('events') ? 'events' : 'sessions');
         }
         bar?.update(done);
       },
-    }, contexts);
+    };
+    const result = logged ? await trainRankerFromEvents(logged, options) : await trainRanker(sessions, options);
     bar?.stop();
     writeRankerFile(opts.out, result.file);
     console.log(JSON.stringify({ out: opts.out, seconds: result.seconds, validation: result.validation }));

@@ -8,7 +8,7 @@ import type { FeatureReader } from '../features/feature-store.ts';
 import { MemoryFeatureStore } from '../features/memory/memory-store.ts';
 import type { SessionView } from '../features/memory/session-table.ts';
 import type { Recommender } from '../recommend/recommender.ts';
-import { contextAfter, loadEvents, sequentialSessionEvents, type PredictionContext, type SessionContext, type TestPair } from './load-sessions.ts';
+import { loadEvents, sequentialSessionEvents, type TestPair } from './load-sessions.ts';
 
 export interface EvalResult {
   hr: number;
@@ -30,10 +30,15 @@ const EVAL_STREAM = { partitions: 1, sessionGapMs: 30 * 60_000, allowedLatenessM
 /** Offline, the top lists follow the events applied (about 200 sessions), not the wall clock. */
 const TOP_LISTS_EVERY_EVENTS = 1000;
 
+/** An empty store configured for offline work: one partition, the stream's session gap, top lists by events applied. */
+export function offlineStore(): MemoryFeatureStore {
+  return new MemoryFeatureStore({ stream: EVAL_STREAM, topListsEveryEvents: TOP_LISTS_EVERY_EVENTS });
+}
+
 /** Builds the feature state from training sessions, exactly as the stream would (MemoryFeatureStore.applySync). */
 export async function train(sessions: Iterable<string[]>): Promise<{ store: MemoryFeatureStore; seconds: number }> {
   const started = performance.now();
-  const store = new MemoryFeatureStore({ stream: EVAL_STREAM, topListsEveryEvents: TOP_LISTS_EVERY_EVENTS });
+  const store = offlineStore();
   await loadEvents(store, sequentialSessionEvents(sessions, { idPrefix: 'train' }));
   store.state.expireSessions();
   return { store, seconds: (performance.now() - started) / 1000 };
@@ -43,7 +48,7 @@ export async function train(sessions: Iterable<string[]>): Promise<{ store: Memo
  * A reader whose current session is a given prefix, everything else from the store: the
  * recommender runs unchanged, and the test prefixes never leak into the shared index.
  */
-export function withSession(base: FeatureReader, prefix: readonly string[], context?: PredictionContext): FeatureReader {
+export function withSession(base: FeatureReader, prefix: readonly string[]): FeatureReader {
   const items: number[] = [];
   for (let i = prefix.length - 1; i >= 0; i--) {
     const item = base.itemIndex(prefix[i]!);
@@ -52,14 +57,13 @@ export function withSession(base: FeatureReader, prefix: readonly string[], cont
   const view: SessionView = {
     seq: 1,
     startTime: 0,
-    // Without a logged context the clock and the device stay unknown: constant features.
-    lastTime: context?.time ?? 0,
+    lastTime: 0,
     events: prefix.length,
     dwellMs: 0,
     maxScroll: 0,
     priceMin: undefined,
     priceMax: undefined,
-    device: context?.device ?? 0,
+    device: 0,
     recentItems: items,
     cart: [],
     interests: [],
@@ -92,7 +96,7 @@ export function evaluate(
   const times = new Float64Array(pairs.length);
   const allowAll = () => true;
   pairs.forEach((pair, n) => {
-    const reader = withSession(store, pair.prefix, pair.context);
+    const reader = withSession(store, pair.prefix);
     const started = process.hrtime.bigint();
     const list = recommender.recommend({ sessionId: 'eval', k }, reader, allowAll);
     times[n] = Number(process.hrtime.bigint() - started) / 1e6;
@@ -114,14 +118,10 @@ export function evaluate(
  * The validation split: the last `fraction` of the training sessions, scored with every prefix of
  * each (prefix = first i clicks, target = click i+1), as the dataset README prescribes.
  */
-export function validationSplit(sessions: readonly string[][], fraction = 0.1, contexts?: readonly SessionContext[]): { train: string[][]; pairs: TestPair[] } {
+export function validationSplit(sessions: readonly string[][], fraction = 0.1): { train: string[][]; pairs: TestPair[] } {
   const cut = Math.floor(sessions.length * (1 - fraction));
   const pairs: TestPair[] = [];
-  for (let n = cut; n < sessions.length; n++) {
-    const s = sessions[n]!;
-    const context = contexts?.[n];
-    for (let i = 1; i < s.length; i++) pairs.push(context ? { prefix: s.slice(0, i), target: s[i]!, context: contextAfter(context, i) } : { prefix: s.slice(0, i), target: s[i]! });
-  }
+  for (const s of sessions.slice(cut)) for (let i = 1; i < s.length; i++) pairs.push({ prefix: s.slice(0, i), target: s[i]! });
   return { train: sessions.slice(0, cut), pairs };
 }
 

@@ -22,25 +22,6 @@ export interface TestPair {
   prefix: string[];
   /** The next click. */
   target: string;
-  /** When the prefix's last click happened and on which device, where the source tells. */
-  context?: PredictionContext;
-}
-
-/** The moment of a prediction: the event time of the session's latest click and its device (deviceCode). */
-export interface PredictionContext {
-  time: number;
-  device: number;
-}
-
-/** A logged session's context, click by click: each click's event time and the device named by then (deviceCode). */
-export interface SessionContext {
-  times: number[];
-  devices: number[];
-}
-
-/** The context of a prediction after the first `clicks` clicks of a session. */
-export function contextAfter(context: SessionContext, clicks: number): PredictionContext {
-  return { time: context.times[clicks - 1]!, device: context.devices[clicks - 1]! };
 }
 
 /** 2016-01-01T00:00:00Z: the synthetic clock starts here unless told otherwise. */
