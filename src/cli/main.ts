@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 /** The sessionwise command line: thin wrappers over the stages. */
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { createWriteStream } from 'node:fs';
 import { loadConfig, type Config } from '../config/config.ts';
 import { Collector } from '../ingest/collector.ts';
 import { replay } from '../ingest/replay/replay.ts';
 import { countEvents, detectFormat, type ReplayFormat } from '../ingest/replay/sources.ts';
+import { exportEvents } from '../log/export-events.ts';
 import { createHttpServer } from '../serve/http.ts';
 import { ALL_ROLES, openLog, openSystem, type Role } from '../system.ts';
 import { evaluate, train, type PairOutcome } from '../eval/evaluate.ts';
@@ -129,6 +131,26 @@ program
       bar.stop();
     }
   });
+
+configOptions(
+  program
+    .command('export')
+    .description('Write the accepted events of the event log as JSONL (one event a line, ts the event time the collector settled on), for `train --events`. Safe beside a running server.')
+    .option('-o, --out <file>', 'file to write (default: standard output)'),
+).action(async (opts: { config?: string; dataDir?: string; out?: string }) => {
+  const log = await openLog(configFrom(opts), 'cli');
+  const out = opts.out ? createWriteStream(opts.out) : process.stdout;
+  const write = (line: string) => new Promise<void>((resolve, reject) => (out.write(line) ? resolve() : out.once('drain', resolve).once('error', reject)));
+  let bar: ReturnType<typeof progressBar> | undefined;
+  try {
+    const events = await exportEvents(log, write, (done, total) => (bar ??= progressBar('export', total, 'events')).update(done));
+    bar?.stop();
+    if (out !== process.stdout) await new Promise<void>((resolve, reject) => out.end(() => resolve()).once('error', reject));
+    console.error(`${events} events exported`);
+  } finally {
+    await log.close();
+  }
+});
 
 const invalid = program.command('invalid').description('Inspect and replay rejected events (kept with their payload and reason).');
 configOptions(invalid.command('tail').description('Print the newest rejected events, one JSON object per line.').option('-n, --lines <n>', 'how many', (v) => Math.floor(positiveNumber(v)), 20)).action(
