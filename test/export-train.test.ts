@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { mulberry32 } from '../src/prng.ts';
@@ -59,5 +59,12 @@ describe('export the log, train on it', { skip: process.env.EVENT_LOG ? 'run on 
     assert.equal(trained.status, 0, trained.stderr);
     assert.ok((JSON.parse(trained.stdout.trim().split('\n').at(-1)!) as { validation: { ranked: { hr: number } } }).validation.ranked.hr > 0.5);
     assert.equal((JSON.parse(readFileSync(model, 'utf8')) as { training: { events: number } }).training.events, posted.length);
+  });
+
+  it('names a data dir without a log instead of exporting nothing', () => {
+    const r = cli('export', '--data-dir', join(out, 'not-a-data-dir'), '--out', join(out, 'none.jsonl'));
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /no event log in .*not-a-data-dir/);
+    assert.ok(!existsSync(join(out, 'none.jsonl')), 'no file written');
   });
 });

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 /** The sessionwise command line: thin wrappers over the stages. */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { createWriteStream, existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { loadConfig, type Config } from '../config/config.ts';
 import { Collector } from '../ingest/collector.ts';
 import { replay } from '../ingest/replay/replay.ts';
@@ -138,8 +140,12 @@ configOptions(
     .description('Write the accepted events of the event log as JSONL (one event a line, ts the event time the collector settled on), for `train --events`. Safe beside a running server.')
     .option('-o, --out <file>', 'file to write (default: standard output)'),
 ).action(async (opts: { config?: string; dataDir?: string; out?: string }) => {
-  const log = await openLog(configFrom(opts), 'cli');
+  const config = configFrom(opts);
+  if (config.eventLog === 'embedded' && !existsSync(join(config.dataDir, 'log'))) throw new InvalidArgumentError(`no event log in ${config.dataDir} (--data-dir names the folder a server runs on)`);
   const out = opts.out ? createWriteStream(opts.out) : process.stdout;
+  // A file that cannot be written fails here, with its reason, before the log is opened.
+  if (opts.out) await once(out, 'open');
+  const log = await openLog(config, 'cli');
   const write = (line: string) => new Promise<void>((resolve, reject) => (out.write(line) ? resolve() : out.once('drain', resolve).once('error', reject)));
   let bar: ReturnType<typeof progressBar> | undefined;
   try {
