@@ -84,6 +84,28 @@ export function withSession(base: FeatureReader, prefix: readonly string[]): Fea
   };
 }
 
+/** HR@k and MRR@k of a recommender, one prediction at a time. */
+export class Score {
+  private hits = 0;
+  private reciprocal = 0;
+  pairs = 0;
+
+  /** Scores one list against the click that followed; returns the target's rank (0: not listed). */
+  add(ranked: readonly { itemId: string }[], target: string): number {
+    const rank = ranked.findIndex((r) => r.itemId === target) + 1;
+    this.pairs++;
+    if (rank > 0) {
+      this.hits++;
+      this.reciprocal += 1 / rank;
+    }
+    return rank;
+  }
+
+  get figures(): { hr: number; mrr: number } {
+    return { hr: this.hits / Math.max(1, this.pairs), mrr: this.reciprocal / Math.max(1, this.pairs) };
+  }
+}
+
 export function evaluate(
   recommender: Recommender,
   store: FeatureReader,
@@ -91,8 +113,7 @@ export function evaluate(
   k: number,
   options: { onProgress?: (done: number) => void; outcomes?: PairOutcome[] } = {},
 ): Omit<EvalResult, 'trainSeconds'> {
-  let hits = 0;
-  let reciprocal = 0;
+  const score = new Score();
   const times = new Float64Array(pairs.length);
   const allowAll = () => true;
   pairs.forEach((pair, n) => {
@@ -100,18 +121,14 @@ export function evaluate(
     const started = process.hrtime.bigint();
     const list = recommender.recommend({ sessionId: 'eval', k }, reader, allowAll);
     times[n] = Number(process.hrtime.bigint() - started) / 1e6;
-    const rank = list.findIndex((r) => r.itemId === pair.target) + 1;
-    if (rank > 0) {
-      hits++;
-      reciprocal += 1 / rank;
-    }
+    const rank = score.add(list, pair.target);
     options.outcomes?.push({ rank, prefixLength: pair.prefix.length, recommended: list.map((r) => r.itemId) });
     if (n % 1000 === 999) options.onProgress?.(n + 1);
   });
   options.onProgress?.(pairs.length);
   times.sort();
   const at = (q: number) => (times.length ? times[Math.min(times.length - 1, Math.floor(q * times.length))]! : 0);
-  return { hr: hits / Math.max(1, pairs.length), mrr: reciprocal / Math.max(1, pairs.length), pairs: pairs.length, predictMsP50: at(0.5), predictMsP90: at(0.9) };
+  return { ...score.figures, pairs: pairs.length, predictMsP50: at(0.5), predictMsP90: at(0.9) };
 }
 
 /**

@@ -19,7 +19,7 @@ import { train as fitGbdt, type GbdtModel, type GbdtOptions } from '../recommend
 import { RANKER_FORMAT, RankedRecommender, type RankerFile } from '../recommend/ranker/ranked-recommender.ts';
 import type { Recommender } from '../recommend/recommender.ts';
 import { CANDIDATE_FEATURES, FEATURE_COUNT, SessionKnn, SessionKnnRecommender, type CandidateSet, type SessionKnnParams } from '../recommend/session-knn.ts';
-import { evaluate, offlineStore, sampleEvery, train as buildStore, validationSplit, withSession } from './evaluate.ts';
+import { evaluate, offlineStore, sampleEvery, Score, train as buildStore, validationSplit, withSession } from './evaluate.ts';
 import { jitter, loadEvents, sequentialSessionEvents } from './load-sessions.ts';
 import type { LoggedSessions } from './logged-sessions.ts';
 
@@ -126,26 +126,6 @@ async function examples(store: MemoryFeatureStore, window: readonly string[][], 
     if (s % 1000 === 999) options.onProgress?.(stage, s + 1, window.length);
   }
   return out;
-}
-
-/** HR@k and MRR@k of a recommender, one prediction at a time. */
-class Score {
-  private hits = 0;
-  private reciprocal = 0;
-  pairs = 0;
-
-  add(ranked: readonly { itemId: string }[], target: string): void {
-    const rank = ranked.findIndex((r) => r.itemId === target) + 1;
-    this.pairs++;
-    if (rank > 0) {
-      this.hits++;
-      this.reciprocal += 1 / rank;
-    }
-  }
-
-  get figures(): { hr: number; mrr: number } {
-    return { hr: this.hits / Math.max(1, this.pairs), mrr: this.reciprocal / Math.max(1, this.pairs) };
-  }
 }
 
 /**

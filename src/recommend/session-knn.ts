@@ -268,8 +268,8 @@ export class SessionKnn {
       if (signals || withHistory > 0 || trending?.items.includes(item)) rows[r * FEATURE_COUNT + F_KNN] = this.knn.get(item) * knnScale;
     }
     if (signals) {
-      const context = session === undefined ? { time: Date.now(), device: 0 } : { time: session.lastTime, device: session.device };
-      this.writeSignals(top.items, rows, { features, recent, sessionItems, sessionWeights, neighbourCount, ...context });
+      const time = session?.lastTime ?? Date.now();
+      this.writeSignals(top.items, rows, { features, recent, sessionItems, sessionWeights, neighbourCount, time, device: session?.device ?? 0 });
     }
     for (const item of sessionItems) this.members[item >>> 5] = 0;
     this.knn.clear();
