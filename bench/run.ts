@@ -77,6 +77,12 @@ const BENCHMARKS: Record<string, Entry> = {
     nodeFlags: ['--expose-gc'],
     load: () => import('./engine-memory.ts'),
   },
+  checkpoint: {
+    summary: 'a checkpoint of the embedded state with Diginetica loaded, the event loop timed meanwhile; one core',
+    target: 'the longest stall a checkpoint adds to requests, against the recommend p99 budget of 8 ms',
+    core: 0,
+    load: () => import('./checkpoint.ts'),
+  },
   'top-lists': {
     summary: 'the trending and popular lists (overall and per category) refreshed once a second of events, on the request thread; one core',
     target: 'the stall a refresh adds to requests once a second, against the recommend p99 budget of 8 ms',

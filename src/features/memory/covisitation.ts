@@ -10,6 +10,7 @@
  * Map with its entries.
  */
 import type { Neighbours } from '../feature-store.ts';
+import { PackingArray, runSteps, STEP_ITEMS, type Steps } from './checkpoint-file.ts';
 
 const MAX_NEIGHBOURS = 100;
 const WINDOW = 3;
@@ -128,6 +129,9 @@ type LegacySnapshot = Map<number, Map<number, number>>;
 export class Covisitation {
   /** Indexed by item; null for an item never followed or preceded by another. */
   private readonly tables: Array<NeighbourTable | null> = [];
+  /** What snapshots pack the tables into (valid until the next snapshot). */
+  private readonly packedKeys = new PackingArray();
+  private readonly packedWeights = new PackingArray();
 
   /** `previous` is the session's recent items, most recent first, before `item` was added. */
   observe(item: number, previous: number[]): void {
@@ -156,6 +160,11 @@ export class Covisitation {
   }
 
   snapshot(): CovisitationSnapshot {
+    return runSteps(this.snapshotSteps());
+  }
+
+  /** The snapshot (valid until the next one), packed table by table (tens of milliseconds in all), yielding every STEP_ITEMS tables. */
+  *snapshotSteps(): Steps<CovisitationSnapshot> {
     const items = this.tables.length;
     const start = new Int32Array(items + 1);
     const sizes = new Int32Array(items);
@@ -163,10 +172,15 @@ export class Covisitation {
       const table = this.tables[i];
       start[i + 1] = start[i]! + (table?.capacity ?? 0);
       sizes[i] = table?.size ?? 0;
+      if (i % STEP_ITEMS === STEP_ITEMS - 1) yield;
     }
-    const keys = new Int32Array(start[items]!);
-    const weights = new Int32Array(start[items]!);
-    for (let i = 0; i < items; i++) this.tables[i]?.copyInto(keys, weights, start[i]!);
+    const keys = this.packedKeys.take(start[items]!);
+    const weights = this.packedWeights.take(start[items]!);
+    yield;
+    for (let i = 0; i < items; i++) {
+      this.tables[i]?.copyInto(keys, weights, start[i]!);
+      if (i % STEP_ITEMS === STEP_ITEMS - 1) yield;
+    }
     return { start, keys, weights, sizes };
   }
 

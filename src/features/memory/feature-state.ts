@@ -8,6 +8,7 @@ import { DedupWindow, type DedupSnapshot } from '../../stream/dedup.ts';
 import { hash52 } from '../../stream/hash.ts';
 import { assignSession, sessionEnded } from '../../stream/sessions.ts';
 import { Watermarks } from '../../stream/watermark.ts';
+import { runSteps, type Steps } from './checkpoint-file.ts';
 import { Covisitation, type CovisitationSnapshot } from './covisitation.ts';
 import { Dictionary } from './dictionary.ts';
 import { HashTable52, type HashTableSnapshot } from './hash-table.ts';
@@ -350,14 +351,24 @@ export class FeatureState {
     return p;
   }
 
-  /** Views of the live state, not copies: serialize before the next apply. */
+  /**
+   * Views of the live state and of arrays the next snapshot packs into again, not copies:
+   * serialize before the next apply or snapshot.
+   */
   snapshot(): FeatureStateSnapshot {
+    return runSteps(this.snapshotSteps());
+  }
+
+  /** The snapshot by steps (checkpoint-file.ts): the state must not change until it is encoded. */
+  *snapshotSteps(): Steps<FeatureStateSnapshot> {
+    const covisitation = yield* this.covisitation.snapshotSteps();
+    const sessionIndex = yield* this.sessionIndex.snapshotSteps();
     return {
       items: this.items.snapshot(),
       categories: this.categories.snapshot(),
       sessions: this.sessions.snapshot(),
-      covisitation: this.covisitation.snapshot(),
-      sessionIndex: this.sessionIndex.snapshot(),
+      covisitation,
+      sessionIndex,
       itemStats: this.itemStats.snapshot(),
       users: this.users,
       counters: { ...this.counters },

@@ -5,12 +5,11 @@
  * and the processor replays the log from its positions: nothing lost, nothing counted twice.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
-import { deserialize, serialize } from 'node:v8';
 import type { LoggedEvent } from '../../events/logged.ts';
 import type { LogEntry, Positions } from '../../log/event-log.ts';
 import { NO_ENGAGEMENT, type ApplyReport, type Engagement, type FeatureReader, type FeatureStore, type FeatureStoreStats } from '../feature-store.ts';
+import { decodeCheckpoint, encodeCheckpoint, Pacer, writeAtomically } from './checkpoint-file.ts';
 import { FeatureState, type CategoryOf, type ContextQuery, type FeatureStateSnapshot, type StreamConfig } from './feature-state.ts';
 import { METRIC, type ItemCounts } from './item-stats.ts';
 import { TopLists } from './top-lists.ts';
@@ -31,6 +30,13 @@ interface CheckpointFile {
   config: StreamConfig;
   positions: Positions;
   state: FeatureStateSnapshot;
+}
+
+/** How long a checkpoint took, in ms: events waited for `heldMs`, requests at most about `longestSliceMs` at a time. */
+export interface CheckpointTiming {
+  heldMs: number;
+  longestSliceMs: number;
+  totalMs: number;
 }
 
 export interface MemoryStoreOptions {
@@ -54,7 +60,9 @@ export class MemoryFeatureStore implements FeatureStore, FeatureReader {
   private readonly topLists: TopLists;
   /** When the top lists were last refreshed: wall-clock ms, or applied events with `topListsEveryEvents`. */
   private topListsAt: number | undefined;
-  private writing: Promise<void> | undefined;
+  private writing: Promise<CheckpointTiming> | undefined;
+  /** Set while a checkpoint encodes the state in slices: nothing may change it until this settles. */
+  private still: Promise<void> | undefined;
 
   constructor(private readonly options: MemoryStoreOptions) {
     const restored = options.dir ? readCheckpoint(options.dir) : undefined;
@@ -72,6 +80,7 @@ export class MemoryFeatureStore implements FeatureStore, FeatureReader {
   }
 
   async applyBatch(partition: number, entries: LogEntry<LoggedEvent>[]): Promise<ApplyReport> {
+    while (this.still) await this.still;
     return this.applySync(partition, entries);
   }
 
@@ -144,33 +153,57 @@ export class MemoryFeatureStore implements FeatureStore, FeatureReader {
   }
 
   async forgetUser(userId: string): Promise<void> {
+    while (this.still) await this.still;
     this.state.forgetUser(userId);
   }
 
   async maintain(): Promise<void> {
-    this.state.expireSessions(EXPIRY_SLOTS_PER_TICK);
+    if (!this.still) this.state.expireSessions(EXPIRY_SLOTS_PER_TICK);
     const interval = this.options.checkpointIntervalMs ?? 30_000;
     if (this.options.dir && Date.now() - this.lastCheckpoint >= interval && this.state.counters.applied !== this.appliedAtCheckpoint) await this.checkpoint();
   }
 
   /**
-   * Writes the state and positions atomically (temp file, fsync, rename, fsync dir). The snapshot
-   * is serialized at once (one consistent instant); the file work runs off the event loop. One
-   * checkpoint at a time: a call while one is being written waits for it and is skipped.
+   * Writes the state and positions atomically (checkpoint-file.ts: temp file, fsync, rename,
+   * fsync dir) as of one instant, without holding the event loop: events wait (applyBatch) while
+   * the snapshot is built in slices of a couple of milliseconds, with requests served between
+   * them, and its bytes are written straight from the state; the fsync runs after. One
+   * checkpoint at a time: a call while one is under way waits for it and is skipped.
    */
-  async checkpoint(): Promise<void> {
+  async checkpoint(): Promise<CheckpointTiming | undefined> {
     const dir = this.options.dir;
-    if (!dir) return;
+    if (!dir) return undefined;
     if (this.writing) return this.writing;
-    const file: CheckpointFile = { format: FORMAT, createdAt: Date.now(), config: this.options.stream, positions: this.applied, state: this.state.snapshot() };
-    const bytes = serialize(file);
-    const applied = this.state.counters.applied;
-    this.writing = writeAtomically(dir, bytes).finally(() => {
+    this.writing = this.writeCheckpoint(dir).finally(() => {
       this.writing = undefined;
     });
-    await this.writing;
+    return this.writing;
+  }
+
+  private async writeCheckpoint(dir: string): Promise<CheckpointTiming> {
+    const started = performance.now();
+    const applied = this.state.counters.applied;
+    const pacer = new Pacer();
+    let release = (): void => undefined;
+    this.still = new Promise((resolve) => (release = resolve));
+    let heldMs = 0;
+    const written = (): void => {
+      heldMs = performance.now() - started;
+      this.still = undefined;
+      release();
+    };
+    let chunks: Uint8Array[];
+    try {
+      const state = await pacer.run(this.state.snapshotSteps());
+      chunks = encodeCheckpoint({ format: FORMAT, createdAt: Date.now(), config: this.options.stream, positions: this.applied, state });
+    } catch (error) {
+      written();
+      throw error;
+    }
+    await writeAtomically(dir, chunks, written);
     this.lastCheckpoint = Date.now();
     this.appliedAtCheckpoint = applied;
+    return { heldMs, longestSliceMs: pacer.longestMs, totalMs: performance.now() - started };
   }
 
   stats(): FeatureStoreStats {
@@ -200,29 +233,10 @@ export class MemoryFeatureStore implements FeatureStore, FeatureReader {
   }
 }
 
-export async function writeAtomically(dir: string, bytes: Buffer): Promise<void> {
-  await mkdir(dir, { recursive: true });
-  const tmp = join(dir, 'checkpoint.tmp');
-  const handle = await open(tmp, 'w');
-  try {
-    await handle.writeFile(bytes);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await rename(tmp, join(dir, 'checkpoint.bin'));
-  const dirHandle = await open(dir, 'r');
-  try {
-    await dirHandle.sync();
-  } finally {
-    await dirHandle.close();
-  }
-}
-
 function readCheckpoint(dir: string): CheckpointFile | undefined {
   const path = join(dir, 'checkpoint.bin');
   if (!existsSync(path)) return undefined;
-  const file = deserialize(readFileSync(path)) as CheckpointFile;
+  const file = decodeCheckpoint(readFileSync(path)) as CheckpointFile;
   if (file.format !== FORMAT) throw new Error(`${path}: unknown checkpoint format ${String(file.format)}`);
   return file;
 }

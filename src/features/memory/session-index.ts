@@ -10,6 +10,8 @@
  * points to a chunk of a shared pool that holds the rest. About 33 bytes a session plus its
  * postings, and copying a long neighbour session costs two reads, not a map lookup.
  */
+import { PackingArray, runSteps, STEP_ITEMS, type Steps } from './checkpoint-file.ts';
+
 export const MAX_SEQUENCE = 64;
 const INLINE = 8;
 /** Where a long session's row points to its tail chunk. */
@@ -60,6 +62,8 @@ export class SessionIndex {
    * cache misses away (array, elements, tail).
    */
   private newest = new Int32Array(0);
+  /** What snapshots pack the postings into (valid until the next snapshot). */
+  private readonly packedPostings = new PackingArray();
   /** Where copySessions leaves what its first pass read, so that the compiler keeps the reads. */
   private touched = 0;
 
@@ -225,13 +229,21 @@ export class SessionIndex {
   }
 
   snapshot(): SessionIndexSnapshot {
+    return runSteps(this.snapshotSteps());
+  }
+
+  /** The snapshot (valid until the next one), postings packed item by item, yielding every STEP_ITEMS items. */
+  *snapshotSteps(): Steps<SessionIndexSnapshot> {
     const { capacity, postingLimit, next, inline, lengths, postings, counts } = this;
     const postingStart = new Int32Array(postings.length + 1);
     for (let i = 0; i < postings.length; i++) postingStart[i + 1] = postingStart[i]! + postings[i]!.length;
-    const postingIds = new Int32Array(postingStart[postings.length]!);
-    for (let i = 0; i < postings.length; i++) postingIds.set(postings[i]!, postingStart[i]!);
-    // A copy of the used chunks: v8 serializes a view with its whole buffer, spare room included.
-    const tails = this.tails.slice(0, this.tailChunks * TAIL);
+    const postingIds = this.packedPostings.take(postingStart[postings.length]!);
+    for (let i = 0; i < postings.length; i++) {
+      postingIds.set(postings[i]!, postingStart[i]!);
+      if (i % STEP_ITEMS === STEP_ITEMS - 1) yield;
+    }
+    // The chunks in use (a view: the pool's spare room is not written).
+    const tails = this.tails.subarray(0, this.tailChunks * TAIL);
     return { capacity, postingLimit, next, inline, lengths, tails, freeTails: Int32Array.from(this.freeTails), postingStart, postingIds, counts };
   }
 

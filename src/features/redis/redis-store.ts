@@ -31,7 +31,7 @@ import type { ApplyReport, FeatureReader, FeatureStore, FeatureStoreStats } from
 import type { CategoryOf, ContextQuery, Counters, FeatureStateSnapshot, StreamConfig } from '../memory/feature-state.ts';
 import { DEMAND_WEIGHT, ItemStatsTable, POPULARITY_HALF_LIFE_MS, type ItemCounts } from '../memory/item-stats.ts';
 import { deviceName } from '../memory/session-table.ts';
-import { writeAtomically } from '../memory/memory-store.ts';
+import { writeAtomically } from '../memory/checkpoint-file.ts';
 import { PanedCounters } from '../../stream/windows.ts';
 import { keys } from './keys.ts';
 import { prefetch, TopLists, type StoredContext, type StoredProfile } from './redis-reader.ts';
@@ -228,7 +228,7 @@ export class RedisFeatureStore implements FeatureStore {
     if (!this.options.dir || this.work.size === 0) return;
     const file: WorkFile = { format: FORMAT, config: this.options.stream, partitions: [...this.work].map(([p, w]) => [p, w.next, w.part.state.snapshot()]) };
     const applied = this.appliedHere;
-    await writeAtomically(this.options.dir, serialize(file));
+    await writeAtomically(this.options.dir, [serialize(file)]);
     this.lastCheckpoint = Date.now();
     this.appliedAtCheckpoint = applied;
   }
