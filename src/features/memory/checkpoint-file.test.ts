@@ -10,7 +10,7 @@ import { after, describe, it } from 'node:test';
 import { serialize } from 'node:v8';
 import type { LoggedEvent } from '../../events/logged.ts';
 import type { LogEntry } from '../../log/event-log.ts';
-import { decodeCheckpoint, encodeCheckpoint, Pacer, writeAtomically, type Steps } from './checkpoint-file.ts';
+import { decodeCheckpoint, encodeCheckpoint, runInSlices, writeAtomically, type Steps } from './checkpoint-file.ts';
 import { MemoryFeatureStore } from './memory-store.ts';
 
 const dirs: string[] = [];
@@ -71,7 +71,7 @@ describe('checkpoint file', () => {
   });
 });
 
-describe('pacer', () => {
+describe('runInSlices', () => {
   it('gives the event loop a turn between slices', async () => {
     function* steps(): Steps<number> {
       for (let i = 0; i < 5; i++) yield;
@@ -79,8 +79,7 @@ describe('pacer', () => {
     }
     let ranBetween = false;
     setImmediate(() => (ranBetween = true));
-    const pacer = new Pacer(0);
-    assert.equal(await pacer.run(steps()), 42);
+    assert.equal(await runInSlices(steps(), 0), 42);
     assert.ok(ranBetween, 'a callback queued before ran while the steps did');
   });
 });

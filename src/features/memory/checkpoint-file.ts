@@ -22,7 +22,7 @@ const MAGIC = Buffer.from('SWCKPT\u0000\u0002', 'latin1');
 const PREFIX = 16;
 const ALIGN = 8;
 /** How long checkpoint work runs before the event loop gets a turn: well inside the 8 ms p99 budget. */
-export const SLICE_MS = 2;
+const SLICE_MS = 2;
 
 type TypedArray =
   | Int8Array
@@ -85,30 +85,15 @@ export function runSteps<T>(steps: Steps<T>): T {
   }
 }
 
-/** Cuts work into slices of about `sliceMs`, giving the event loop a turn between them. */
-export class Pacer {
-  private sliceStart = performance.now();
-  /** The longest slice so far, in ms. */
-  longestMs = 0;
-
-  constructor(private readonly sliceMs = SLICE_MS) {}
-
-  /** Ends the slice when it has run its time: resolves on a later turn of the event loop. */
-  async pause(): Promise<void> {
-    const ran = performance.now() - this.sliceStart;
-    if (ran < this.sliceMs) return;
-    this.longestMs = Math.max(this.longestMs, ran);
+/** Runs steps to the end in slices of about `sliceMs`, giving the event loop a turn between slices. */
+export async function runInSlices<T>(steps: Steps<T>, sliceMs = SLICE_MS): Promise<T> {
+  let sliceStart = performance.now();
+  for (;;) {
+    const next = steps.next();
+    if (next.done) return next.value;
+    if (performance.now() - sliceStart < sliceMs) continue;
     await new Promise<void>((resolve) => setImmediate(resolve));
-    this.sliceStart = performance.now();
-  }
-
-  /** Runs steps to the end, pausing between them. */
-  async run<T>(steps: Steps<T>): Promise<T> {
-    for (;;) {
-      const next = steps.next();
-      if (next.done) return next.value;
-      await this.pause();
-    }
+    sliceStart = performance.now();
   }
 }
 
