@@ -6,6 +6,7 @@ import { deviceName } from '../features/memory/session-table.ts';
 import type { Metrics } from '../ops/metrics.ts';
 import { decodeToken } from '../stream/processor.ts';
 import type { System } from '../system.ts';
+import { recommendationJson } from './list-json.ts';
 import { Decision, listRequestFields, recommendationList, ShownItem } from './recommendations.ts';
 import { TurnBatch } from './turn-batch.ts';
 
@@ -13,6 +14,8 @@ const RecommendationQuery = Type.Object(
   { ...listRequestFields, after: Type.Optional(Type.String({ maxLength: 4096, description: 'Token from POST /v1/events: answer once those events are applied.' })) },
   { additionalProperties: false },
 );
+
+const JSON_TYPE = 'application/json; charset=utf-8';
 
 const ForgetBody = Type.Object({ userId: Type.String({ minLength: 1, maxLength: 128, description: 'The pseudonymous user id the tracker sends (hashed in the browser).' }) }, { additionalProperties: false });
 
@@ -22,10 +25,10 @@ export function servingRoutes(app: FastifyInstance, system: System, metrics: Met
   const { store, catalog, processor, config } = system;
   const batch = new TurnBatch();
 
-  // The schema documents the answer, which the handler builds in exactly that shape; it is written
-  // with JSON.stringify, not the schema's compiled serializer: 10 µs for a 20-item list against 16-20.
+  // The schema documents the answer; the handler writes it as bytes (serve/list-json.ts), which
+  // Fastify sends as they are.
   const schema = { querystring: RecommendationQuery, response: { 200: RecommendationResponse, 400: Type.Object({ error: Type.String() }) } };
-  app.get('/v1/recommendations', { schema, serializerCompiler: () => (data) => JSON.stringify(data) }, async (request, reply) => {
+  app.get('/v1/recommendations', { schema }, async (request, reply) => {
     const query = request.query as Static<typeof RecommendationQuery>;
     let fresh = true;
     if (query.after !== undefined) {
@@ -39,7 +42,7 @@ export function servingRoutes(app: FastifyInstance, system: System, metrics: Met
     }
     const list = await batch.run(() => recommendationList(system, query, metrics));
     if (!fresh) reply.header('sessionwise-fresh', 'false');
-    return { ...list, fresh };
+    return reply.type(JSON_TYPE).send(recommendationJson({ ...list, fresh }));
   });
 
   app.post('/v1/forget', { schema: { body: ForgetBody } }, async (request) => {

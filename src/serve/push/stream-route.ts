@@ -9,6 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ServerResponse } from 'node:http';
 import type { Metrics } from '../../ops/metrics.ts';
 import type { System } from '../../system.ts';
+import { recommendationJson } from '../list-json.ts';
 import { listRequestFields, recommendationList } from '../recommendations.ts';
 
 const { explain: _explain, ...fields } = listRequestFields;
@@ -56,7 +57,7 @@ export function streamRoutes(app: FastifyInstance, system: System, metrics: Metr
       }
       computing = true;
       try {
-        const list = JSON.stringify(await recommendationList(system, query, metrics));
+        const list = recommendationJson(await recommendationList(system, query, metrics)).toString();
         if (!closed && list !== lastSent) {
           lastSent = list;
           response.write(`event: recommendations\ndata: ${list}\n\n`);
