@@ -13,4 +13,4 @@ COPY src ./src
 RUN CKJS_LINKING=dynamic npm ci --no-audit --no-fund
 ENV HOST=0.0.0.0 PORT=8080 DATA_DIR=/data
 EXPOSE 8080
-ENTRYPOINT ["node", "bin/sessionwise.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=64", "bin/sessionwise.js"]

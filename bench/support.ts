@@ -4,7 +4,7 @@
  * and a deterministic generator of realistic events.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
@@ -171,9 +171,20 @@ export interface SpawnOptions {
   onLine?: (line: string) => void;
 }
 
-/** BENCH_SERVER_NODE_FLAGS adds node flags to a benchmark's server, e.g. "--cpu-prof --cpu-prof-dir=prof" to profile it. */
+/** The node flags `npm start` runs the product with (package.json's start script): benchmarks run their servers with them too. */
+export function productNodeFlags(): string[] {
+  const { scripts } = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  const flags = /^node((?:\s+--\S+)*)\s+bin\/sessionwise\.js\b/.exec(scripts.start);
+  if (!flags) throw new Error(`package.json's start script is not "node [--flags] bin/sessionwise.js ...": ${scripts.start}`);
+  return flags[1]!.split(/\s+/).filter(Boolean);
+}
+
+/**
+ * A benchmark server's node flags: the product's, then BENCH_SERVER_NODE_FLAGS, e.g.
+ * "--cpu-prof --cpu-prof-dir=prof" to profile it.
+ */
 export function serverNodeFlags(): string[] {
-  return (process.env.BENCH_SERVER_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  return [...productNodeFlags(), ...(process.env.BENCH_SERVER_NODE_FLAGS ?? '').split(' ').filter(Boolean)];
 }
 
 /**
