@@ -15,7 +15,7 @@
  */
 import http from 'node:http';
 import { engineOptions, engineRun, requestOrder } from './diginetica-system.ts';
-import { bundled, getJson, info, pacedLoad, round, runAutocannon, serverNodeFlags, spawnNode, type ChildServer, type OptionSpec, type Result } from './support.ts';
+import { bundled, getJson, info, pacedLoad, REPO_ROOT, round, runAutocannon, serverNodeFlags, spawnNode, type ChildServer, type OptionSpec, type Result } from './support.ts';
 
 export const options = {
   duration: { default: 15, help: 'seconds of each measured phase' },
@@ -27,16 +27,17 @@ export const options = {
   ...engineOptions,
 } satisfies OptionSpec;
 
-interface ServerInfo {
+export interface ServerInfo {
   port: number;
   testSessions: number;
   [key: string]: unknown;
 }
 
-async function startServer(train: string, test: string, recommender: string, env: NodeJS.ProcessEnv): Promise<{ server: ChildServer; info: ServerInfo }> {
+/** The recommend server of this checkout or of another (`root`), with that checkout's node flags, on core 0; resolves once it serves. */
+export async function startServer(train: string, test: string, recommender: string, env: NodeJS.ProcessEnv, root = REPO_ROOT): Promise<{ server: ChildServer; info: ServerInfo }> {
   let resolveInfo: (value: ServerInfo) => void = () => undefined;
   const ready = new Promise<ServerInfo>((r) => (resolveInfo = r));
-  const server = spawnNode([...serverNodeFlags(), '--expose-gc', await bundled('recommend-server'), train, test, recommender], {
+  const server = spawnNode([...serverNodeFlags(root), '--expose-gc', await bundled('recommend-server', root), train, test, recommender], {
     core: 0,
     env,
     onLine: (line) => (line.startsWith('{') ? resolveInfo(JSON.parse(line) as ServerInfo) : process.stderr.write(`[server] ${line}\n`)),

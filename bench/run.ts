@@ -45,6 +45,12 @@ const BENCHMARKS: Record<string, Entry> = {
     nodeFlags: ['--expose-gc'],
     load: () => import('./recommend.ts'),
   },
+  'recommend-ab': {
+    summary: 'two builds of the recommend server (this checkout and --base <dir>) loaded side by side on core 0, max-throughput blocks alternating between them',
+    target: 'which build serves more: the median ratio of adjacent blocks, both in the same minutes of this drifting machine',
+    core: 1,
+    load: () => import('./recommend-ab.ts'),
+  },
   engine: {
     summary: 'the recommendation engine in-process (no HTTP), Diginetica loaded, compiled as the product runs, request by request on core 0',
     target: 'the share of the recommend budget (10,000 requests/s: 100 µs a request) the engine takes',

@@ -171,9 +171,9 @@ export interface SpawnOptions {
   onLine?: (line: string) => void;
 }
 
-/** The node flags `npm start` runs the product with (package.json's start script): benchmarks run their servers with them too. */
-export function productNodeFlags(): string[] {
-  const { scripts } = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
+/** The node flags `npm start` runs the product with (package.json's start script, of this checkout or of `root`): benchmarks run their servers with them too. */
+export function productNodeFlags(root = REPO_ROOT): string[] {
+  const { scripts } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: { start: string } };
   const flags = /^node((?:\s+--\S+)*)\s+bin\/sessionwise\.js\b/.exec(scripts.start);
   if (!flags) throw new Error(`package.json's start script is not "node [--flags] bin/sessionwise.js ...": ${scripts.start}`);
   return flags[1]!.split(/\s+/).filter(Boolean);
@@ -183,19 +183,19 @@ export function productNodeFlags(): string[] {
  * A benchmark server's node flags: the product's, then BENCH_SERVER_NODE_FLAGS, e.g.
  * "--cpu-prof --cpu-prof-dir=prof" to profile it.
  */
-export function serverNodeFlags(): string[] {
-  return [...productNodeFlags(), ...(process.env.BENCH_SERVER_NODE_FLAGS ?? '').split(' ').filter(Boolean)];
+export function serverNodeFlags(root = REPO_ROOT): string[] {
+  return [...productNodeFlags(root), ...(process.env.BENCH_SERVER_NODE_FLAGS ?? '').split(' ').filter(Boolean)];
 }
 
 /**
- * A bench script (bench/<name>.ts) compiled to plain JavaScript in bench/out, as `npm start` runs
+ * A bench script (bench/<name>.ts, of this checkout or of `root`) compiled to plain JavaScript in bench/out, as `npm start` runs
  * the product (dist/): under `--import tsx` a module-loader thread shares the pinned core (its
  * idle-time collections, 10-20 ms twice a minute, showed up in the paced p99), and every function
  * made per request gets a naming wrapper call.
  */
-export async function bundled(name: string): Promise<string> {
-  const outfile = join(REPO_ROOT, 'bench', 'out', `${name}.mjs`);
-  await build({ entryPoints: [join(REPO_ROOT, 'bench', `${name}.ts`)], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile, logLevel: 'warning' });
+export async function bundled(name: string, root = REPO_ROOT): Promise<string> {
+  const outfile = join(root, 'bench', 'out', `${name}.mjs`);
+  await build({ entryPoints: [join(root, 'bench', `${name}.ts`)], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile, logLevel: 'warning' });
   return outfile;
 }
 

@@ -1,0 +1,89 @@
+/**
+ * Two builds of the recommend server compared over HTTP at the same time: this checkout's (B) and
+ * another's (A, `--base`: e.g. `git worktree add ../base <rev>` with this checkout's node_modules
+ * linked into it). Both load Diginetica side by side on core 0, each with its own checkout's node
+ * flags; this process (core 1) alternates max-throughput blocks between them, A then B, as the
+ * recommend benchmark's max phase loads one server.
+ *
+ * The machine's speed drifts by up to 2x within an hour, and sequential runs of `recommend`
+ * compare the half-hours more than the builds. Blocks of a few seconds put both builds in the same
+ * ones: each B block is compared with the A blocks just before and after it, and the result is the
+ * median of those ratios, with the median requests/s and p99 of each build.
+ */
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { engineOptions, engineRun, requestOrder } from './diginetica-system.ts';
+import { startServer } from './recommend.ts';
+import { info, REPO_ROOT, round, runAutocannon, type ChildServer, type OptionSpec, type Result } from './support.ts';
+
+export const options = {
+  base: { default: '', help: 'the other checkout (A), with bench/recommend-server.ts and node_modules' },
+  blocks: { default: 30, help: 'blocks per build' },
+  seconds: { default: 3, help: 'seconds a block' },
+  connections: { default: 64, help: 'connections of each block' },
+  ...engineOptions,
+} satisfies OptionSpec;
+
+interface Build {
+  root: string;
+  server: ChildServer;
+  port: number;
+  requestsPerSecond: number[];
+  p99Ms: number[];
+}
+
+export async function run(args: string[]): Promise<Result> {
+  const start = engineRun(args, options);
+  if ('skip' in start) return start.skip;
+  const { o, train, test, env } = start;
+  if (!o.base) throw new Error('--base <dir> is required: the checkout to compare this one with');
+  const baseRoot = resolve(o.base);
+  if (!existsSync(join(baseRoot, 'bench', 'recommend-server.ts'))) throw new Error(`${baseRoot} has no bench/recommend-server.ts`);
+
+  const builds: Build[] = [];
+  try {
+    let testSessions = 0;
+    for (const root of [baseRoot, REPO_ROOT]) {
+      info(`starting ${root}'s recommend server on core 0 (loads Diginetica: about a minute)`);
+      const { server, info: loaded } = await startServer(train, test, o.recommender, env, root);
+      builds.push({ root, server, port: loaded.port, requestsPerSecond: [], p99Ms: [] });
+      testSessions = loaded.testSessions;
+    }
+    const [a, b] = builds as [Build, Build];
+    const prefix = requestOrder(o.order, testSessions);
+    let next = 0;
+    const block = (build: Build, seconds: number) =>
+      runAutocannon({
+        url: `http://127.0.0.1:${build.port}`,
+        connections: o.connections,
+        duration: seconds,
+        requests: [{ method: 'GET', setupRequest: (request: object) => ({ ...request, path: `/v1/recommendations?sessionId=test-${prefix(next++)}&k=20` }) }],
+      });
+    for (const build of builds) await block(build, 3);
+
+    const ratios: number[] = [];
+    for (let i = 0; i < o.blocks; i++) {
+      for (const build of builds) {
+        const result = await block(build, o.seconds);
+        if (result.non2xx + result.errors + result.timeouts > 0) throw new Error(`${build.root}: ${result.non2xx} non-2xx answers, ${result.errors} errors, ${result.timeouts} timeouts`);
+        build.requestsPerSecond.push(result.requestsPerSecond);
+        build.p99Ms.push(result.latencyMs.p99);
+      }
+      // This B block against the A blocks before and after it (A then B, so both lie next to it).
+      ratios.push(b.requestsPerSecond[i]! / a.requestsPerSecond[i]!);
+      if (i > 0) ratios.push(b.requestsPerSecond[i - 1]! / a.requestsPerSecond[i]!);
+      info(`block ${i + 1}/${o.blocks}: A ${a.requestsPerSecond[i]} requests/s, B ${b.requestsPerSecond[i]} (${round(ratios.at(-1)!, 3)})`);
+    }
+    const figures = (build: Build) => ({ root: build.root, requestsPerSecond: spread(build.requestsPerSecond, 0), p99Ms: spread(build.p99Ms, 1) });
+    return { a: figures(a), b: figures(b), ratioBoverA: spread(ratios, 3), config: o };
+  } finally {
+    for (const build of builds) await build.server.stop();
+  }
+}
+
+/** Median, quartiles and extremes (nearest rank). */
+function spread(values: number[], digits: number): { median: number; q1: number; q3: number; min: number; max: number } {
+  const sorted = [...values].sort((x, y) => x - y);
+  const at = (q: number) => round(sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!, digits);
+  return { median: at(0.5), q1: at(0.25), q3: at(0.75), min: at(0), max: at(1) };
+}
