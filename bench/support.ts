@@ -171,7 +171,10 @@ export interface SpawnOptions {
   onLine?: (line: string) => void;
 }
 
-/** The node flags `npm start` runs the product with (package.json's start script, of this checkout or of `root`): benchmarks run their servers with them too. */
+/**
+ * The node flags `npm start` runs the product with (package.json's start script, of this checkout
+ * or of `root`): benchmarks run their servers with them too.
+ */
 export function productNodeFlags(root = REPO_ROOT): string[] {
   const { scripts } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: { start: string } };
   const flags = /^node((?:\s+--\S+)*)\s+bin\/sessionwise\.js\b/.exec(scripts.start);
@@ -188,10 +191,10 @@ export function serverNodeFlags(root = REPO_ROOT): string[] {
 }
 
 /**
- * A bench script (bench/<name>.ts, of this checkout or of `root`) compiled to plain JavaScript in bench/out, as `npm start` runs
- * the product (dist/): under `--import tsx` a module-loader thread shares the pinned core (its
- * idle-time collections, 10-20 ms twice a minute, showed up in the paced p99), and every function
- * made per request gets a naming wrapper call.
+ * A bench script (bench/<name>.ts, of this checkout or of `root`) compiled to plain JavaScript in
+ * bench/out, as `npm start` runs the product (dist/): under `--import tsx` a module-loader thread
+ * shares the pinned core (its idle-time collections, 10-20 ms twice a minute, showed up in the
+ * paced p99), and every function made per request gets a naming wrapper call.
  */
 export async function bundled(name: string, root = REPO_ROOT): Promise<string> {
   const outfile = join(root, 'bench', 'out', `${name}.mjs`);
