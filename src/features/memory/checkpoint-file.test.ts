@@ -3,23 +3,17 @@
  * the memory store's checkpoints taken in slices, events held meanwhile.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { serialize } from 'node:v8';
+import { tempDirs } from '../../../test/support/temp-dirs.ts';
 import type { LoggedEvent } from '../../events/logged.ts';
 import type { LogEntry } from '../../log/event-log.ts';
 import { decodeCheckpoint, encodeCheckpoint, runInSlices, writeAtomically, type Steps } from './checkpoint-file.ts';
 import { MemoryFeatureStore } from './memory-store.ts';
 
-const dirs: string[] = [];
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'sessionwise-checkpoint-'));
-  dirs.push(dir);
-  return dir;
-}
-after(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+const tempDir = tempDirs('sessionwise-checkpoint-');
 
 const concat = (chunks: Uint8Array[]): Buffer => Buffer.concat(chunks);
 

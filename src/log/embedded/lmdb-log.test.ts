@@ -1,19 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { open } from 'lmdb';
+import { tempDirs } from '../../../test/support/temp-dirs.ts';
 import { partitionFor, type LogBatch } from '../event-log.ts';
 import { LmdbEventLog } from './lmdb-log.ts';
 
-const dirs: string[] = [];
-function dir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'lmdb-log-test-'));
-  dirs.push(d);
-  return d;
-}
-after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+const dir = tempDirs('lmdb-log-test-');
 
 describe('LmdbEventLog', () => {
   it('assigns consecutive offsets per partition by key and reads them back in order', async () => {
