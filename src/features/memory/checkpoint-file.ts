@@ -183,25 +183,21 @@ export function decodeCheckpoint(bytes: Buffer): unknown {
  * `written` is called once the chunks' bytes are in the file, before the sync (and on failure).
  */
 export async function writeAtomically(dir: string, chunks: readonly Uint8Array[], written: () => void = () => undefined): Promise<void> {
-  let handle: FileHandle;
-  try {
-    await mkdir(dir, { recursive: true });
-    handle = await open(join(dir, 'checkpoint.tmp'), 'w');
-  } catch (error) {
-    written();
-    throw error;
-  }
+  const tmp = join(dir, 'checkpoint.tmp');
+  let handle: FileHandle | undefined;
   try {
     try {
+      await mkdir(dir, { recursive: true });
+      handle = await open(tmp, 'w');
       await writeAll(handle, chunks);
     } finally {
       written();
     }
     await handle.sync();
   } finally {
-    await handle.close();
+    await handle?.close();
   }
-  await rename(join(dir, 'checkpoint.tmp'), join(dir, 'checkpoint.bin'));
+  await rename(tmp, join(dir, 'checkpoint.bin'));
   const dirHandle = await open(dir, 'r');
   try {
     await dirHandle.sync();
