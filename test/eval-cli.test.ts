@@ -69,8 +69,12 @@ describe('eval, tune and train on files of the dataset format', () => {
     const tuned = cli('tune', '--train', train, '--out', params, '--rounds', '1', '--sample', '500');
     assert.equal(tuned.status, 0, tuned.stderr);
     assert.ok(existsSync(params));
-    const trained = cli('train', '--train', train, '--params', params, '--out', model, '--trees', '20', '--depth', '3');
+    const trained = cli('train', '--train', train, '--params', params, '--out', model, '--trees', '20', '--depth', '3', '--sample-size', '50');
     assert.equal(trained.status, 0, trained.stderr);
+    const file = JSON.parse(readFileSync(model, 'utf8')) as { knn: { sampleSize: number; neighbours: number } };
+    const tunedParams = (JSON.parse(readFileSync(params, 'utf8')) as { params: { neighbours: number } }).params;
+    assert.equal(file.knn.sampleSize, 50, 'the model serves the sample size train was given');
+    assert.equal(file.knn.neighbours, tunedParams.neighbours, 'and the rest of the tuned parameters');
     const validation = lastJson(trained.stdout).validation as { ranked: { hr: number } };
     assert.ok(validation.ranked.hr > 0.5, `ranker validation HR ${validation.ranked.hr}`);
     const evaluated = cli('eval', '--train', train, '--test', test, '--model', model, '--json');
@@ -96,6 +100,14 @@ describe('eval, tune and train on files of the dataset format', () => {
     const both = cli('train', '--train', train, '--events', events, '--out', model);
     assert.notEqual(both.status, 0);
     assert.match(both.stderr, /one of --train <sessions file> or --events <events file>/);
+  });
+
+  it('train refuses a count that is not a positive whole number, naming the option', () => {
+    for (const [option, value] of [['--sample-size', '0.5'], ['--candidates', '0'], ['--trees', 'ten']]) {
+      const r = cli('train', '--train', train, '--out', join(dir, 'unused.json'), option!, value!);
+      assert.notEqual(r.status, 0);
+      assert.match(r.stderr, new RegExp(`${option}.*must be a positive whole number`));
+    }
   });
 
   it('rejects a malformed test file with the line named', () => {

@@ -58,6 +58,11 @@ function positiveNumber(v: string): number {
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number');
   return n;
 }
+function positiveInteger(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive whole number');
+  return n;
+}
 function share(v: string): number {
   const n = Number(v);
   if (!Number.isFinite(n) || n < 0 || n > 0.5) throw new InvalidArgumentError('must be a share between 0 and 0.5');
@@ -122,7 +127,7 @@ program
   .option('-u, --url <url>', 'base URL of the collector', 'http://127.0.0.1:8080')
   .addOption(new Option('-f, --format <format>', 'input format (default: from the file name or header)').choices(['jsonl', 'retailrocket']))
   .option('-s, --speed <n>', 'pace at N times real time (default: as fast as possible)', positiveNumber)
-  .option('-b, --batch <n>', 'events per request (at most 500)', (v) => Math.min(500, Math.floor(positiveNumber(v))), 50)
+  .option('-b, --batch <n>', 'events per request (at most 500)', (v) => Math.min(500, positiveInteger(v)), 50)
   .action(async (file: string, opts: { url: string; format?: ReplayFormat; speed?: number; batch: number }) => {
     const format = opts.format ?? detectFormat(file);
     const total = await countEvents(file, format);
@@ -159,7 +164,7 @@ configOptions(
 });
 
 const invalid = program.command('invalid').description('Inspect and replay rejected events (kept with their payload and reason).');
-configOptions(invalid.command('tail').description('Print the newest rejected events, one JSON object per line.').option('-n, --lines <n>', 'how many', (v) => Math.floor(positiveNumber(v)), 20)).action(
+configOptions(invalid.command('tail').description('Print the newest rejected events, one JSON object per line.').option('-n, --lines <n>', 'how many', positiveInteger, 20)).action(
   async (opts: { config?: string; dataDir?: string; lines: number }) => {
     const config = configFrom(opts);
     // Reading is safe beside a running server: LMDB allows readers in other processes, Kafka many consumers.
@@ -191,7 +196,7 @@ program
   .description('Offline evaluation: load training sessions through the stream, then score the top k for every test prefix (HR@k, MRR@k). The last stdout line is a JSON object.')
   .requiredOption('--train <file>', 'training sessions: one session a line, item ids separated by spaces, in time order')
   .requiredOption('--test <file>', 'test pairs: "prefix<TAB>target" a line')
-  .option('-k, --k <n>', 'list length scored', (v) => Math.floor(positiveNumber(v)), 20)
+  .option('-k, --k <n>', 'list length scored', positiveInteger, 20)
   .addOption(new Option('--strategy <name>', 'recommender to evaluate (default: ranked with --model, else session-knn)').choices([...STRATEGIES]))
   .option('--params <file>', 'parameter file written by `sessionwise tune` (session-knn)')
   .option('--model <file>', 'ranker model written by `sessionwise train` (ranked; the default strategy when given)')
@@ -230,10 +235,10 @@ program
   .option(EVENTS_OPTION, EVENTS_HELP)
   .addOption(EVENTS_FORMAT())
   .requiredOption('-o, --out <file>', 'parameter file to write')
-  .option('-k, --k <n>', 'list length scored', (v) => Math.floor(positiveNumber(v)), 20)
+  .option('-k, --k <n>', 'list length scored', positiveInteger, 20)
   .option('--validation <fraction>', 'share of the last training sessions held out', (v) => positiveNumber(v), 0.1)
-  .option('--rounds <n>', 'coordinate-descent rounds', (v) => Math.floor(positiveNumber(v)), 2)
-  .option('--sample <n>', 'validation pairs scored per trial (all are scored for the final figure)', (v) => Math.floor(positiveNumber(v)), 20_000)
+  .option('--rounds <n>', 'coordinate-descent rounds', positiveInteger, 2)
+  .option('--sample <n>', 'validation pairs scored per trial (all are scored for the final figure)', positiveInteger, 20_000)
   .action(async (opts: TrainingInput & { out: string; k: number; validation: number; rounds: number; sample: number }) => {
     if (opts.validation >= 1) throw new InvalidArgumentError('--validation must be below 1');
     const { sessions, source } = await trainingSessions(opts);
@@ -260,13 +265,15 @@ program
   .addOption(EVENTS_FORMAT())
   .requiredOption('-o, --out <file>', 'model file to write')
   .option('--params <file>', 'candidate parameters from `sessionwise tune` (default: built-in defaults)')
-  .option('--candidates <n>', 'candidates re-scored per request', (v) => Math.floor(positiveNumber(v)), DEFAULT_TRAIN_OPTIONS.candidates)
+  .option('--candidates <n>', 'candidates re-scored per request', positiveInteger, DEFAULT_TRAIN_OPTIONS.candidates)
+  .option('--sample-size <n>', "recent sessions looked at per session item, instead of the parameters' sampleSize (fewer serve faster; compare the validation figures train prints)", positiveInteger)
   .option('--window <fraction>', 'share of the last sessions that trains the ranker (the share before it validates)', (v) => positiveNumber(v), DEFAULT_TRAIN_OPTIONS.fraction)
-  .option('--trees <n>', 'boosted trees', (v) => Math.floor(positiveNumber(v)), DEFAULT_GBDT_OPTIONS.trees)
-  .option('--depth <n>', 'tree depth', (v) => Math.floor(positiveNumber(v)), DEFAULT_GBDT_OPTIONS.depth)
-  .action(async (opts: TrainingInput & { out: string; params?: string; candidates: number; window: number; trees: number; depth: number }) => {
+  .option('--trees <n>', 'boosted trees', positiveInteger, DEFAULT_GBDT_OPTIONS.trees)
+  .option('--depth <n>', 'tree depth', positiveInteger, DEFAULT_GBDT_OPTIONS.depth)
+  .action(async (opts: TrainingInput & { out: string; params?: string; candidates: number; sampleSize?: number; window: number; trees: number; depth: number }) => {
     if (opts.window >= 0.5) throw new InvalidArgumentError('--window must be below 0.5');
-    const knn = opts.params ? readParamsFile(opts.params).params : DEFAULT_KNN_PARAMS;
+    const tuned = opts.params ? readParamsFile(opts.params).params : DEFAULT_KNN_PARAMS;
+    const knn = opts.sampleSize === undefined ? tuned : { ...tuned, sampleSize: opts.sampleSize };
     const { sessions, logged } = await trainingSessions(opts);
     let bar: ReturnType<typeof progressBar> | undefined;
     let stage = '';
