@@ -5,7 +5,7 @@
  * over the prefixes:
  *   max:   autocannon, as fast as the server answers;
  *   rate:  autocannon with overallRate (it sends each connection's quota per second in a burst);
- *   paced: an open-loop generator sending one request every 1/rate s (the arrival pattern the
+ *   paced: an open-loop generator sending one request every 1/rate s (bench/open-loop.ts; the arrival pattern the
  *          "at 1,000 requests/s" target describes), latency from send to answer;
  *   floor: the same paced load on GET /healthz, which does no work: the latency this machine,
  *          Node's HTTP stack and Fastify give on their own, to judge the recommendation p99 by;
@@ -15,7 +15,8 @@
  */
 import http from 'node:http';
 import { engineOptions, engineRun, requestOrder } from './diginetica-system.ts';
-import { bundled, getJson, info, pacedLoad, REPO_ROOT, round, runAutocannon, serverNodeFlags, spawnNode, type ChildServer, type OptionSpec, type Result } from './support.ts';
+import { openLoop } from './open-loop.ts';
+import { bundled, getJson, info, REPO_ROOT, round, runAutocannon, serverNodeFlags, spawnNode, type ChildServer, type OptionSpec, type Result } from './support.ts';
 
 export const options = {
   duration: { default: 15, help: 'seconds of each measured phase' },
@@ -106,15 +107,15 @@ export async function run(args: string[]): Promise<Result> {
     info(`ceiling: ${ceiling.requestsPerSecond} requests/s (max reached ${round((100 * max.requestsPerSecond) / ceiling.requestsPerSecond, 1)}% of it)`);
     // The target is a throughput and a p99 together: sent on schedule, whatever the answers do.
     info(`sustained: paced open loop at ${o.target} requests/s, ${o.duration} s`);
-    const sustained = await pacedLoad({ url: (i) => `${base}${path(next + i)}`, rate: o.target, durationS: o.duration });
+    const sustained = await openLoop({ base, path: (i) => path(next + i), rate: o.target, durationS: o.duration });
     next += sustained.sent;
-    info(`sustained: ${sustained.achievedRate} requests/s sent, ${sustained.answered} answered, p50 ${sustained.latencyMs.p50} ms, p99 ${sustained.latencyMs.p99} ms`);
+    info(`sustained: ${sustained.achievedRate} requests/s sent, ${sustained.answered} answered, p50 ${sustained.latencyMs.p50} ms, p99 ${sustained.latencyMs.p99} ms (requests written up to ${sustained.sendLagMs.p99} ms late at p99)`);
     info(`fixed rate (autocannon overallRate ${o.rate}), ${o.duration} s`);
     const rate = await runAutocannon({ url: base, connections: o.rateConnections, duration: o.duration, overallRate: o.rate, ignoreCoordinatedOmission: true, requests: rotating });
     info(`paced open loop at ${o.rate} requests/s, ${o.duration} s`);
-    const paced = await pacedLoad({ url: (i) => `${base}${path(next + i)}`, rate: o.rate, durationS: o.duration });
+    const paced = await openLoop({ base, path: (i) => path(next + i), rate: o.rate, durationS: o.duration });
     info(`noise floor: paced GET /healthz at ${o.rate} requests/s, ${o.duration} s`);
-    const floor = await pacedLoad({ url: () => `${base}/healthz`, rate: o.rate, durationS: o.duration });
+    const floor = await openLoop({ base, path: () => '/healthz', rate: o.rate, durationS: o.duration });
     info(`at ${o.rate}/s: paced p99 ${paced.latencyMs.p99} ms, autocannon-rate p99 ${rate.latencyMs.p99} ms, /healthz p99 ${floor.latencyMs.p99} ms`);
     return {
       strategy: check.strategy,

@@ -10,7 +10,6 @@ import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { performance, PerformanceObserver } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -395,63 +394,6 @@ export function runAutocannon(options: CannonOptions): Promise<LoadResult> {
       if (status >= 200 && status < 300) latencies.push(ms);
     });
   });
-}
-
-/**
- * Open-loop load at a fixed rate: request i is sent at start + i / rate whatever the answers
- * (so a slow answer cannot delay later requests and hide itself, unlike a closed loop), over a
- * pool of keep-alive connections; latency runs from the send to the last byte of the answer.
- */
-export async function pacedLoad(options: { url: (i: number) => string; rate: number; durationS: number; maxInFlight?: number }): Promise<{ sent: number; answered: number; failed: number; skipped: number; achievedRate: number; latencyMs: Summary; clientGcMaxMs: number }> {
-  // The latency is taken on this side: a collection of garbage an earlier phase left here (autocannon's
-  // bookkeeping) would stall reading answers and count against the server. Collect it first, and
-  // report the longest pause of this process while measuring.
-  (globalThis as { gc?: () => void }).gc?.();
-  let clientGcMaxMs = 0;
-  const gcWatch = new PerformanceObserver((list) => {
-    for (const entry of list.getEntries()) clientGcMaxMs = Math.max(clientGcMaxMs, entry.duration);
-  });
-  gcWatch.observe({ entryTypes: ['gc'] });
-  const maxInFlight = options.maxInFlight ?? 256;
-  const agent = new http.Agent({ keepAlive: true, maxSockets: maxInFlight });
-  const latencies: number[] = [];
-  let sent = 0;
-  let failed = 0;
-  let skipped = 0;
-  let inFlight = 0;
-  const total = Math.round(options.rate * options.durationS);
-  const start = performance.now();
-  await new Promise<void>((done) => {
-    const tick = (): void => {
-      const due = Math.min(total, Math.floor(((performance.now() - start) / 1000) * options.rate) + 1);
-      while (sent + skipped < due) {
-        if (inFlight >= maxInFlight) {
-          skipped++;
-          continue;
-        }
-        const i = sent++;
-        inFlight++;
-        const t0 = performance.now();
-        httpRequest(agent, options.url(i)).then(
-          (answer) => {
-            if (answer.status === 200) latencies.push(performance.now() - t0);
-            else failed++;
-          },
-          () => failed++,
-        ).finally(() => {
-          inFlight--;
-          if (sent + skipped >= total && inFlight === 0) done();
-        });
-      }
-      if (sent + skipped < total) setTimeout(tick, 0.5);
-      else if (inFlight === 0) done();
-    };
-    tick();
-  });
-  const elapsed = (performance.now() - start) / 1000;
-  agent.destroy();
-  gcWatch.disconnect();
-  return { sent, answered: latencies.length, failed, skipped, achievedRate: Math.round(sent / elapsed), latencyMs: summarize(latencies), clientGcMaxMs: round(clientGcMaxMs, 2) };
 }
 
 // ---------------------------------------------------------------------------------------------

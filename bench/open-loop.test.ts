@@ -1,0 +1,49 @@
+/**
+ * The open-loop load generator counts what a server really answered: answers split over several
+ * reads, errors, and a server it cannot measure (no Content-Length) said so, not miscounted.
+ */
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { openLoop } from './open-loop.ts';
+
+describe('openLoop', () => {
+  let server: http.Server;
+  let base = '';
+  before(async () => {
+    server = http.createServer((request, response) => {
+      if (request.url === '/chunked') {
+        response.write('no length');
+        return void response.end();
+      }
+      if (!request.url?.startsWith('/ok')) {
+        response.writeHead(404, { 'content-length': 2 });
+        return void response.end('no');
+      }
+      // The body in two writes, the second a few milliseconds later: the client must wait for all of it.
+      const body = Buffer.from(`{"answer":"${'x'.repeat(3000)}"}`);
+      response.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length });
+      response.write(body.subarray(0, 1000));
+      setTimeout(() => response.end(body.subarray(1000)), 3);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  it('sends every request on schedule and counts answers and failures apart', async () => {
+    const result = await openLoop({ base, path: (i) => (i % 4 === 3 ? '/missing' : `/ok?i=${i}`), rate: 400, durationS: 0.5 });
+    assert.equal(result.sent, 200);
+    assert.equal(result.skipped, 0);
+    assert.equal(result.failed, 50, 'every fourth request asked for a missing page');
+    assert.equal(result.answered, 150);
+    // Each answer took at least the 3 ms its second half waited.
+    assert.ok(result.latencyMs.p50 >= 3, `p50 ${result.latencyMs.p50} ms`);
+    assert.ok(result.achievedRate > 300 && result.achievedRate <= 410, `achieved ${result.achievedRate} requests/s`);
+  });
+
+  it('refuses an answer it cannot delimit', async () => {
+    await assert.rejects(openLoop({ base, path: () => '/chunked', rate: 100, durationS: 0.1 }), /answer without Content-Length/);
+  });
+});
