@@ -1,9 +1,10 @@
 /**
- * Two builds of the recommend server compared over HTTP at the same time: this checkout's (B) and
- * another's (A, `--base`: e.g. `git worktree add ../base <rev>` with this checkout's node_modules
- * linked into it). Both load Diginetica side by side on core 0, each with its own checkout's node
- * flags; this process (core 1) alternates max-throughput blocks between them, A then B, as the
- * recommend benchmark's max phase loads one server.
+ * Two recommend servers compared over HTTP at the same time: this checkout's (B) and another's
+ * (A, `--base`: e.g. `git worktree add ../base <rev>` with this checkout's node_modules linked into
+ * it), or two ranker models on this checkout (A serves `--baseModel`, B `--model`). Both load
+ * Diginetica side by side on core 0, each with its own checkout's node flags; this process
+ * (core 1) alternates max-throughput blocks between them, A then B, as the recommend benchmark's
+ * max phase loads one server.
  *
  * The machine's speed drifts by up to 2x within an hour, and sequential runs of `recommend`
  * compare the half-hours more than the builds. Blocks of a few seconds put both builds in the same
@@ -17,7 +18,8 @@ import { startServer } from './recommend.ts';
 import { info, REPO_ROOT, round, runAutocannon, type ChildServer, type OptionSpec, type Result } from './support.ts';
 
 export const options = {
-  base: { default: '', help: 'the other checkout (A), with bench/recommend-server.ts and node_modules' },
+  base: { default: '', help: 'the other checkout (A), with bench/recommend-server.ts and node_modules (default: this one)' },
+  baseModel: { default: '', help: "A's ranker model file (default: --model, the model B serves)" },
   blocks: { default: 30, help: 'blocks per build' },
   seconds: { default: 3, help: 'seconds a block' },
   connections: { default: 64, help: 'connections of each block' },
@@ -26,6 +28,7 @@ export const options = {
 
 interface Build {
   root: string;
+  model: string | undefined;
   server: ChildServer;
   port: number;
   requestsPerSecond: number[];
@@ -36,17 +39,21 @@ export async function run(args: string[]): Promise<Result> {
   const start = engineRun(args, options);
   if ('skip' in start) return start.skip;
   const { o, train, test, env } = start;
-  if (!o.base) throw new Error('--base <dir> is required: the checkout to compare this one with');
-  const baseRoot = resolve(o.base);
+  if (!o.base && !o.baseModel) throw new Error('--base <dir> or --baseModel <file> is required: the checkout or model to compare with');
+  const baseRoot = o.base ? resolve(o.base) : REPO_ROOT;
   if (!existsSync(join(baseRoot, 'bench', 'recommend-server.ts'))) throw new Error(`${baseRoot} has no bench/recommend-server.ts`);
 
   const builds: Build[] = [];
   try {
     let testSessions = 0;
-    for (const root of [baseRoot, REPO_ROOT]) {
-      info(`starting ${root}'s recommend server on core 0 (loads Diginetica: about a minute)`);
-      const { server, info: loaded } = await startServer(train, test, o.recommender, env, root);
-      builds.push({ root, server, port: loaded.port, requestsPerSecond: [], p99Ms: [] });
+    const sides = [
+      { root: baseRoot, env: o.baseModel ? { ...env, MODEL_FILE: o.baseModel } : env },
+      { root: REPO_ROOT, env },
+    ];
+    for (const { root, env: sideEnv } of sides) {
+      info(`starting ${root}'s recommend server (model ${sideEnv.MODEL_FILE ?? 'none'}) on core 0 (loads Diginetica: about a minute)`);
+      const { server, info: loaded } = await startServer(train, test, o.recommender, sideEnv, root);
+      builds.push({ root, model: sideEnv.MODEL_FILE, server, port: loaded.port, requestsPerSecond: [], p99Ms: [] });
       testSessions = loaded.testSessions;
     }
     const [a, b] = builds as [Build, Build];
@@ -74,7 +81,7 @@ export async function run(args: string[]): Promise<Result> {
       if (i > 0) ratios.push(b.requestsPerSecond[i - 1]! / a.requestsPerSecond[i]!);
       info(`block ${i + 1}/${o.blocks}: A ${a.requestsPerSecond[i]} requests/s, B ${b.requestsPerSecond[i]} (${round(ratios.at(-1)!, 3)})`);
     }
-    const figures = (build: Build) => ({ root: build.root, requestsPerSecond: spread(build.requestsPerSecond, 0), p99Ms: spread(build.p99Ms, 1) });
+    const figures = (build: Build) => ({ root: build.root, model: build.model, requestsPerSecond: spread(build.requestsPerSecond, 0), p99Ms: spread(build.p99Ms, 1) });
     return { a: figures(a), b: figures(b), ratioBoverA: spread(ratios, 3), config: o };
   } finally {
     for (const build of builds) await build.server.stop();
