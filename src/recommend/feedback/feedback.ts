@@ -19,7 +19,11 @@ export interface FeedbackOptions {
   ignoredDemotion: number;
   /** Share of the slots that explore; 0 turns exploration off. */
   explorationShare: number;
-  /** Candidates below the shown list that exploration draws from. */
+  /**
+   * Candidates below the shown list that exploration draws from. Kept within what a ranked model
+   * scores (the 30 candidates of the Diginetica model: 18 shown, then these 10): further down a list is filled with
+   * trending and popular items that no session signal chose.
+   */
   explorationPool: number;
   random: () => number;
 }
@@ -27,7 +31,7 @@ export interface FeedbackOptions {
 export const DEFAULT_FEEDBACK: FeedbackOptions = {
   ignoredDemotion: 5,
   explorationShare: 0.1,
-  explorationPool: 20,
+  explorationPool: 10,
   random: Math.random,
 };
 
