@@ -21,8 +21,8 @@ export interface FeedbackOptions {
   explorationShare: number;
   /**
    * Candidates below the shown list that exploration draws from. Kept within what a ranked model
-   * scores (the 30 candidates of the Diginetica model: 18 shown, then these 10): further down a list is filled with
-   * trending and popular items that no session signal chose.
+   * scores (the 30 candidates of the Diginetica model: 18 shown, then these 10): further down, a
+   * list is filled with trending and popular items that no session signal chose.
    */
   explorationPool: number;
   random: () => number;
