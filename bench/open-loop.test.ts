@@ -13,6 +13,10 @@ describe('openLoop', () => {
   let base = '';
   before(async () => {
     server = http.createServer((request, response) => {
+      if (request.url === '/slow') {
+        setTimeout(() => response.end('ok'), 200);
+        return;
+      }
       if (request.url === '/chunked') {
         response.write('no length');
         return void response.end();
@@ -41,6 +45,23 @@ describe('openLoop', () => {
     // Each answer took at least the 3 ms its second half waited.
     assert.ok(result.latencyMs.p50 >= 3, `p50 ${result.latencyMs.p50} ms`);
     assert.ok(result.achievedRate > 300 && result.achievedRate <= 410, `achieved ${result.achievedRate} requests/s`);
+  });
+
+  it('opens no more connections than maxInFlight, and counts what it could not send', async () => {
+    let connections = 0;
+    const count = (): void => void connections++;
+    server.on('connection', count);
+    try {
+      // 1,000 requests due in 50 ms, each answered after 200 ms: all would be in flight at once. The
+      // pool starts at 200 connections and may grow by 10, while a millisecond's 20 requests fall due at once.
+      const result = await openLoop({ base, path: () => '/slow', rate: 20_000, durationS: 0.05, maxInFlight: 210 });
+      assert.ok(connections <= 210, `${connections} connections`);
+      assert.equal(result.skipped, 1000 - connections, `${result.skipped} skipped`);
+      assert.equal(result.sent + result.skipped, 1000);
+      assert.equal(result.answered, result.sent);
+    } finally {
+      server.off('connection', count);
+    }
   });
 
   it('refuses an answer it cannot delimit', async () => {

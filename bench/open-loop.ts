@@ -125,6 +125,8 @@ export async function openLoop(options: OpenLoopOptions): Promise<OpenLoopResult
   let sent = 0;
   let skipped = 0;
   let inFlight = 0;
+  /** Connections being opened: they count against maxInFlight before they are up. */
+  let opening = 0;
 
   const open = (): Promise<Connection> =>
     new Promise((resolveOpen, reject) => {
@@ -148,14 +150,16 @@ export async function openLoop(options: OpenLoopOptions): Promise<OpenLoopResult
       while (sent + skipped < due) {
         const connection = idle.pop();
         if (!connection) {
-          if (all.length >= maxInFlight) {
+          if (all.length + opening >= maxInFlight) {
             skipped++;
             continue;
           }
           // Grows the pool without waiting: this request is sent once the connection is up.
           const i = sent++;
           inFlight++;
+          opening++;
           void open().then((added) => {
+            opening--;
             all.push(added);
             write(added, i);
           }, fail);
