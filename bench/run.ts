@@ -46,7 +46,7 @@ const BENCHMARKS: Record<string, Entry> = {
     load: () => import('./recommend.ts'),
   },
   'recommend-ab': {
-    summary: 'two builds of the recommend server (this checkout and --base <dir>) loaded side by side on core 0, max-throughput blocks alternating between them',
+    summary: 'two recommend servers (this checkout and --base <dir>, or --model and --baseModel <file>) loaded side by side on core 0, max-throughput blocks alternating between them',
     target: 'which build serves more: the median ratio of adjacent blocks, both in the same minutes of this drifting machine',
     core: 1,
     load: () => import('./recommend-ab.ts'),
