@@ -102,8 +102,26 @@ describe('eval, tune and train on files of the dataset format', () => {
     assert.match(both.stderr, /one of --train <sessions file> or --events <events file>/);
   });
 
+  it('train with several candidate counts and sample sizes trains each and keeps the best on validation', () => {
+    const model = join(dir, 'searched-model.json');
+    const r = cli('train', '--train', train, '--out', model, '--trees', '10', '--depth', '3', '--candidates', '3,20', '--sample-size', '20,200');
+    assert.equal(r.status, 0, r.stderr);
+    const out = lastJson(r.stdout) as { chosen: { candidates: number; sampleSize: number }; trials: Array<{ candidates: number; sampleSize: number; hr: number; mrr: number }>; validation: { ranked: { hr: number; mrr: number } } };
+    assert.deepEqual(out.trials.map((t) => [t.candidates, t.sampleSize]), [[3, 20], [3, 200], [20, 20], [20, 200]]);
+    assert.equal(r.stderr.match(/validation HR/g)?.length, 4, 'one line a combination');
+    const best = Math.max(...out.trials.map((t) => t.hr + t.mrr));
+    const chosen = out.trials.find((t) => t.candidates === out.chosen.candidates && t.sampleSize === out.chosen.sampleSize)!;
+    assert.equal(chosen.hr + chosen.mrr, best);
+    assert.equal(out.validation.ranked.hr, chosen.hr);
+    // Three candidates cannot put the next click in a top 20 as often as twenty can.
+    assert.equal(out.chosen.candidates, 20);
+    const file = JSON.parse(readFileSync(model, 'utf8')) as { candidates: number; knn: { sampleSize: number }; training: { search: unknown[] } };
+    assert.deepEqual([file.candidates, file.knn.sampleSize], [out.chosen.candidates, out.chosen.sampleSize]);
+    assert.equal(file.training.search.length, 4);
+  });
+
   it('train refuses a count that is not a positive whole number, naming the option', () => {
-    for (const [option, value] of [['--sample-size', '0.5'], ['--candidates', '0'], ['--trees', 'ten']]) {
+    for (const [option, value] of [['--sample-size', '0.5'], ['--candidates', '30,0'], ['--trees', 'ten']]) {
       const r = cli('train', '--train', train, '--out', join(dir, 'unused.json'), option!, value!);
       assert.notEqual(r.status, 0);
       assert.match(r.stderr, new RegExp(`${option}.*must be a positive whole number`));

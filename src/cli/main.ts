@@ -16,7 +16,7 @@ import { readSessions, readTestPairs } from '../eval/load-sessions.ts';
 import { readLoggedSessions, type LoggedSessions } from '../eval/logged-sessions.ts';
 import { writeReport } from '../eval/report.ts';
 import { tuneSessionKnn } from '../eval/tune.ts';
-import { DEFAULT_TRAIN_OPTIONS, trainRanker, trainRankerFromEvents, type TrainRankerOptions } from '../eval/train-ranker.ts';
+import { DEFAULT_TRAIN_OPTIONS, trainBestRanker, trainRanker, trainRankerFromEvents, type TrainRankerOptions } from '../eval/train-ranker.ts';
 import { DEFAULT_GBDT_OPTIONS } from '../recommend/ranker/gbdt.ts';
 import { FeedbackRecommender } from '../recommend/feedback/feedback.ts';
 import { readRankerFile, writeRankerFile } from '../recommend/ranker/ranked-recommender.ts';
@@ -62,6 +62,10 @@ function positiveInteger(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive whole number');
   return n;
+}
+/** A comma-separated list of positive whole numbers. */
+function positiveIntegers(v: string): number[] {
+  return v.split(',').map((part) => positiveInteger(part.trim()));
 }
 function share(v: string): number {
   const n = Number(v);
@@ -265,22 +269,21 @@ program
   .addOption(EVENTS_FORMAT())
   .requiredOption('-o, --out <file>', 'model file to write')
   .option('--params <file>', 'candidate parameters from `sessionwise tune` (default: built-in defaults)')
-  .option('--candidates <n>', 'candidates re-scored per request', positiveInteger, DEFAULT_TRAIN_OPTIONS.candidates)
-  .option('--sample-size <n>', "recent sessions looked at per session item, instead of the parameters' sampleSize (fewer serve faster; compare the validation figures train prints)", positiveInteger)
+  .option('--candidates <n,...>', 'candidates re-scored per request; several values: each is trained and the best on the validation split kept', positiveIntegers, [DEFAULT_TRAIN_OPTIONS.candidates])
+  .option('--sample-size <n,...>', "recent sessions looked at per session item, instead of the parameters' sampleSize; several values: as --candidates (fewer serve faster)", positiveIntegers)
   .option('--window <fraction>', 'share of the last sessions that trains the ranker (the share before it validates)', (v) => positiveNumber(v), DEFAULT_TRAIN_OPTIONS.fraction)
   .option('--trees <n>', 'boosted trees', positiveInteger, DEFAULT_GBDT_OPTIONS.trees)
   .option('--depth <n>', 'tree depth', positiveInteger, DEFAULT_GBDT_OPTIONS.depth)
-  .action(async (opts: TrainingInput & { out: string; params?: string; candidates: number; sampleSize?: number; window: number; trees: number; depth: number }) => {
+  .action(async (opts: TrainingInput & { out: string; params?: string; candidates: number[]; sampleSize?: number[]; window: number; trees: number; depth: number }) => {
     if (opts.window >= 0.5) throw new InvalidArgumentError('--window must be below 0.5');
-    const tuned = opts.params ? readParamsFile(opts.params).params : DEFAULT_KNN_PARAMS;
-    const knn = opts.sampleSize === undefined ? tuned : { ...tuned, sampleSize: opts.sampleSize };
+    const knn = opts.params ? readParamsFile(opts.params).params : DEFAULT_KNN_PARAMS;
     const { sessions, logged } = await trainingSessions(opts);
     let bar: ReturnType<typeof progressBar> | undefined;
     let stage = '';
     const options: TrainRankerOptions = {
       ...DEFAULT_TRAIN_OPTIONS,
       knn,
-      candidates: opts.candidates,
+      candidates: opts.candidates[0]!,
       fraction: opts.window,
       gbdt: { ...DEFAULT_GBDT_OPTIONS, trees: opts.trees, depth: opts.depth },
       onProgress: (name, done, total) => {
@@ -292,10 +295,17 @@ program
         bar?.update(done);
       },
     };
-    const result = logged ? await trainRankerFromEvents(logged, options) : await trainRanker(sessions, options);
-    bar?.stop();
+    const sizes = { candidates: opts.candidates, sampleSizes: opts.sampleSize ?? [knn.sampleSize] };
+    const searching = sizes.candidates.length * sizes.sampleSizes.length > 1;
+    const started = performance.now();
+    const result = await trainBestRanker((o) => (logged ? trainRankerFromEvents(logged, o) : trainRanker(sessions, o)), options, sizes, (trial) => {
+      bar?.stop();
+      stage = '';
+      if (searching) console.error(`candidates ${trial.candidates}, sampleSize ${trial.sampleSize}: validation HR ${(trial.hr * 100).toFixed(2)} MRR ${(trial.mrr * 100).toFixed(2)}`);
+    });
     writeRankerFile(opts.out, result.file);
-    console.log(JSON.stringify({ out: opts.out, seconds: result.seconds, validation: result.validation }));
+    const chosen = searching ? { chosen: { candidates: result.file.candidates, sampleSize: result.file.knn.sampleSize }, trials: result.trials } : {};
+    console.log(JSON.stringify({ out: opts.out, seconds: (performance.now() - started) / 1000, validation: result.validation, ...chosen }));
   });
 
 program.parseAsync().catch((error: unknown) => {

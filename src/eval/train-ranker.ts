@@ -68,6 +68,42 @@ export async function trainRanker(sessions: readonly string[][], options: TrainR
   return { file, validation, seconds: (performance.now() - started) / 1000 };
 }
 
+/** One combination of the engine's candidate sizes and its validation figures. */
+export interface RankerTrial {
+  candidates: number;
+  sampleSize: number;
+  hr: number;
+  mrr: number;
+}
+
+/**
+ * The candidate sizes chosen on the validation split: a ranker trained (by `train`, from sessions
+ * or from events) for every combination of candidate count and sample size, and the one with the
+ * best validation HR + MRR (`tune`'s objective; the first of equals) kept, the others' figures
+ * recorded in its file. Fewer candidates and a smaller sample serve faster, and often rank as well.
+ */
+export async function trainBestRanker(
+  train: (options: TrainRankerOptions) => Promise<TrainRankerResult>,
+  options: TrainRankerOptions,
+  sizes: { candidates: readonly number[]; sampleSizes: readonly number[] },
+  onTrial?: (trial: RankerTrial) => void,
+): Promise<TrainRankerResult & { trials: RankerTrial[] }> {
+  const trials: RankerTrial[] = [];
+  let best: TrainRankerResult | undefined;
+  for (const candidates of sizes.candidates) {
+    for (const sampleSize of sizes.sampleSizes) {
+      const result = await train({ ...options, candidates, knn: { ...options.knn, sampleSize } });
+      const trial = { candidates, sampleSize, ...result.validation.ranked };
+      trials.push(trial);
+      onTrial?.(trial);
+      if (!best || trial.hr + trial.mrr > best.validation.ranked.hr + best.validation.ranked.mrr) best = result;
+    }
+  }
+  if (!best) throw new Error('no candidate count or sample size to train with');
+  if (trials.length > 1) best.file.training = { ...best.file.training, search: trials };
+  return { ...best, trials };
+}
+
 function rankerFile(options: TrainRankerOptions, model: RankerFile['model'], training: Record<string, unknown>): RankerFile {
   return { format: RANKER_FORMAT, candidates: options.candidates, knn: options.knn, model, training };
 }
