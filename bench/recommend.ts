@@ -5,8 +5,8 @@
  * over the prefixes:
  *   max:   autocannon, as fast as the server answers;
  *   rate:  autocannon with overallRate (it sends each connection's quota per second in a burst);
- *   paced: an open-loop generator sending one request every 1/rate s (bench/open-loop.ts; the arrival pattern the
- *          "at 1,000 requests/s" target describes), latency from send to answer;
+ *   paced: an open-loop generator (bench/open-loop.ts) sending one request every 1/rate s (the
+ *          arrival pattern the "at 1,000 requests/s" target describes), latency from send to answer;
  *   floor: the same paced load on GET /healthz, which does no work: the latency this machine,
  *          Node's HTTP stack and Fastify give on their own, to judge the recommendation p99 by;
  *   ceiling: the max phase's load on GET /healthz, right after it: the throughput the same
