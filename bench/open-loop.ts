@@ -156,24 +156,26 @@ export async function openLoop(options: OpenLoopOptions): Promise<OpenLoopResult
           }
           // Grows the pool without waiting: this request is sent once the connection is up.
           const i = sent++;
+          const dueMs = ((sent + skipped - 1) / options.rate) * 1000;
           inFlight++;
           opening++;
           void open().then((added) => {
             opening--;
             all.push(added);
-            write(added, i);
+            write(added, i, dueMs);
           }, fail);
           continue;
         }
         const i = sent++;
         inFlight++;
-        write(connection, i);
+        write(connection, i, ((sent + skipped - 1) / options.rate) * 1000);
       }
       if (sent + skipped < total) setTimeout(tick, 0.5);
       else finish();
     };
-    const write = (connection: Connection, i: number): void => {
-      lags[i] = performance.now() - start - (i / options.rate) * 1000;
+    /** Writes the i-th request sent, which was due `dueMs` after the start (skipped ones count in the schedule). */
+    const write = (connection: Connection, i: number, dueMs: number): void => {
+      lags[i] = performance.now() - start - dueMs;
       connection.send(Buffer.from(`GET ${options.path(i)} HTTP/1.1\r\nhost: ${host}\r\n\r\n`, 'latin1'), (status, latency) => {
         inFlight--;
         if (status === 200) latencies[answered++] = latency;
