@@ -7,6 +7,8 @@
  *   rate:  autocannon with overallRate (it sends each connection's quota per second in a burst);
  *   paced: an open-loop generator (bench/open-loop.ts) sending one request every 1/rate s (the
  *          arrival pattern the "at 1,000 requests/s" target describes), latency from send to answer;
+ *   sustainable: the highest open-loop rate, found by bisection, whose p99 stays within
+ *          --p99Target ms (the target's throughput and tail as one figure);
  *   floor: the same paced load on GET /healthz, which does no work: the latency this machine,
  *          Node's HTTP stack and Fastify give on their own, to judge the recommendation p99 by;
  *   ceiling: the max phase's load on GET /healthz, right after it: the throughput the same
@@ -23,6 +25,9 @@ export const options = {
   warmup: { default: 3, help: 'seconds of unmeasured load first' },
   connections: { default: 64, help: 'connections for the max-throughput phase' },
   target: { default: 10_000, help: 'requests/s of the sustained phase: an open loop at the target throughput, for its p99' },
+  p99Target: { default: 8, help: 'ms: the p99 the sustainable-rate search keeps within' },
+  searchSteps: { default: 5, help: 'bisection steps of the sustainable-rate search, between 0 and 1.2x the max phase (0: no search)' },
+  searchSeconds: { default: 5, help: 'seconds of each step of the sustainable-rate search' },
   rate: { default: 1000, help: 'requests/s of the fixed-rate phases' },
   rateConnections: { default: 16, help: 'connections for the autocannon fixed-rate phase' },
   ...engineOptions,
@@ -110,6 +115,21 @@ export async function run(args: string[]): Promise<Result> {
     const sustained = await openLoop({ base, path: (i) => path(next + i), rate: o.target, durationS: o.duration });
     next += sustained.sent;
     info(`sustained: ${sustained.achievedRate} requests/s sent, ${sustained.answered} answered, p50 ${sustained.latencyMs.p50} ms, p99 ${sustained.latencyMs.p99} ms (requests written up to ${sustained.sendLagMs.p99} ms late at p99)`);
+    // The highest rate whose p99 stays within the target: each step an open loop like the one above.
+    const steps: Array<{ rate: number; p99Ms: number; sent: number; skipped: number }> = [];
+    let sustainable = { rate: 0, p99Ms: Number.NaN };
+    for (let lo = 0, hi = Math.round(1.2 * max.requestsPerSecond), step = 0; step < o.searchSteps; step++) {
+      const probe = Math.round((lo + hi) / 2);
+      const result = await openLoop({ base, path: (i) => path(next + i), rate: probe, durationS: o.searchSeconds });
+      next += result.sent;
+      const met = result.skipped === 0 && result.failed === 0 && result.latencyMs.p99 <= o.p99Target;
+      steps.push({ rate: probe, p99Ms: result.latencyMs.p99, sent: result.sent, skipped: result.skipped });
+      info(`sustainable rate, step ${step + 1}/${o.searchSteps}: ${probe} requests/s, p99 ${result.latencyMs.p99} ms (${met ? 'within' : 'over'} ${o.p99Target} ms)`);
+      if (met) {
+        lo = probe;
+        sustainable = { rate: probe, p99Ms: result.latencyMs.p99 };
+      } else hi = probe;
+    }
     info(`fixed rate (autocannon overallRate ${o.rate}), ${o.duration} s`);
     const rate = await runAutocannon({ url: base, connections: o.rateConnections, duration: o.duration, overallRate: o.rate, ignoreCoordinatedOmission: true, requests: rotating });
     info(`paced open loop at ${o.rate} requests/s, ${o.duration} s`);
@@ -122,6 +142,7 @@ export async function run(args: string[]): Promise<Result> {
       requestsPerSecond: max.requestsPerSecond,
       latencyMs: max.latencyMs,
       sustained,
+      sustainable: { p99TargetMs: o.p99Target, ...sustainable, steps },
       atFixedRate: {
         rate: o.rate,
         paced: paced,
