@@ -149,26 +149,25 @@ export async function openLoop(options: OpenLoopOptions): Promise<OpenLoopResult
       const due = Math.min(total, Math.floor(((now - start) / 1000) * options.rate) + 1);
       while (sent + skipped < due) {
         const connection = idle.pop();
-        if (!connection) {
-          if (all.length + opening >= maxInFlight) {
-            skipped++;
-            continue;
-          }
-          // Grows the pool without waiting: this request is sent once the connection is up.
-          const i = sent++;
-          const dueMs = ((sent + skipped - 1) / options.rate) * 1000;
-          inFlight++;
-          opening++;
-          void open().then((added) => {
-            opening--;
-            all.push(added);
-            write(added, i, dueMs);
-          }, fail);
+        if (!connection && all.length + opening >= maxInFlight) {
+          skipped++;
           continue;
         }
+        // Its place in the schedule counts the skipped requests before it.
+        const dueMs = ((sent + skipped) / options.rate) * 1000;
         const i = sent++;
         inFlight++;
-        write(connection, i, ((sent + skipped - 1) / options.rate) * 1000);
+        if (connection) {
+          write(connection, i, dueMs);
+          continue;
+        }
+        // Grows the pool without waiting: this request is sent once the connection is up.
+        opening++;
+        void open().then((added) => {
+          opening--;
+          all.push(added);
+          write(added, i, dueMs);
+        }, fail);
       }
       if (sent + skipped < total) setTimeout(tick, 0.5);
       else finish();
