@@ -10,6 +10,11 @@ import type { SessionView } from '../features/memory/session-table.ts';
 import type { Recommender } from '../recommend/recommender.ts';
 import { loadEvents, sequentialSessionEvents, type TestPair } from './load-sessions.ts';
 
+/** What `tune` maximises and `train` chooses candidate sizes by: HR@k + MRR@k on the validation split. */
+export function validationObjective(figures: { hr: number; mrr: number }): number {
+  return figures.hr + figures.mrr;
+}
+
 export interface EvalResult {
   hr: number;
   mrr: number;

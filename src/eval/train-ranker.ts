@@ -19,7 +19,7 @@ import { train as fitGbdt, type GbdtModel, type GbdtOptions } from '../recommend
 import { RANKER_FORMAT, RankedRecommender, type RankerFile } from '../recommend/ranker/ranked-recommender.ts';
 import type { Recommender } from '../recommend/recommender.ts';
 import { CANDIDATE_FEATURES, FEATURE_COUNT, SessionKnn, SessionKnnRecommender, type CandidateSet, type SessionKnnParams } from '../recommend/session-knn.ts';
-import { evaluate, offlineStore, sampleEvery, Score, train as buildStore, validationSplit, withSession } from './evaluate.ts';
+import { evaluate, offlineStore, sampleEvery, Score, train as buildStore, validationObjective, validationSplit, withSession } from './evaluate.ts';
 import { jitter, loadEvents, sequentialSessionEvents } from './load-sessions.ts';
 import type { LoggedSessions } from './logged-sessions.ts';
 
@@ -79,8 +79,8 @@ export interface RankerTrial {
 /**
  * The candidate sizes chosen on the validation split: a ranker trained (by `train`, from sessions
  * or from events) for every combination of candidate count and sample size, and the one with the
- * best validation HR + MRR (`tune`'s objective; the first of equals) kept, the others' figures
- * recorded in its file. Fewer candidates and a smaller sample serve faster, and often rank as well.
+ * best validationObjective (`tune`'s; the first of equals) kept, the others' figures recorded in
+ * its file. Fewer candidates and a smaller sample serve faster, and often rank as well.
  */
 export async function trainBestRanker(
   train: (options: TrainRankerOptions) => Promise<TrainRankerResult>,
@@ -96,7 +96,7 @@ export async function trainBestRanker(
       const trial = { candidates, sampleSize, ...result.validation.ranked };
       trials.push(trial);
       onTrial?.(trial);
-      if (!best || trial.hr + trial.mrr > best.validation.ranked.hr + best.validation.ranked.mrr) best = result;
+      if (!best || validationObjective(trial) > validationObjective(best.validation.ranked)) best = result;
     }
   }
   if (!best) throw new Error('no candidate count or sample size to train with');

@@ -4,7 +4,7 @@
  * HR@k + MRR@k. Scoring parameters do not change the index, so it is built once.
  */
 import { DEFAULT_KNN_PARAMS, SessionKnnRecommender, type SessionKnnParams } from '../recommend/session-knn.ts';
-import { evaluate, sampleEvery, train, validationSplit } from './evaluate.ts';
+import { evaluate, sampleEvery, train, validationObjective, validationSplit } from './evaluate.ts';
 
 /** The tuned parameters: all but the history weight, which session files (no user ids) cannot inform. */
 type TunedParam = Exclude<keyof SessionKnnParams, 'historyWeight'>;
@@ -43,7 +43,7 @@ export async function tuneSessionKnn(sessions: readonly string[][], options: Tun
   const sample = sampleEvery(split.pairs, options.samplePairs);
   const score = (params: SessionKnnParams) => {
     const r = evaluate(new SessionKnnRecommender(params), store, sample, options.k);
-    return { ...r, objective: r.hr + r.mrr };
+    return { ...r, objective: validationObjective(r) };
   };
   let best = { ...DEFAULT_KNN_PARAMS };
   let bestScore = score(best);
