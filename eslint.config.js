@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['bench/out/', '**/dist/', 'data/', 'node_modules/', 'coverage/', 'test-artifacts/'] },
+  { ignores: ['bench/out/', '**/*.as.ts', '**/dist/', 'data/', 'node_modules/', 'coverage/', 'test-artifacts/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -24,7 +24,7 @@ import { MAX_SEQUENCE } from '../features/memory/session-index.ts';
 import type { SessionView } from '../features/memory/session-table.ts';
 import { RECENT_PURCHASES } from '../features/memory/user-profiles.ts';
 import type { Recommendation, RecommendationRequest, Recommender } from './recommender.ts';
-import { ScoreBoard } from './top-k.ts';
+import { KnnKernel } from './kernel/knn-kernel.ts';
 
 export interface SessionKnnParams {
   /** Neighbour sessions kept (k). */
@@ -137,6 +137,8 @@ interface SignalContext {
   sessionItems: readonly number[];
   sessionWeights: readonly number[];
   neighbourCount: number;
+  /** How many neighbours added to each candidate's kNN score. */
+  adds: Int32Array;
   /** The request's context: the time of the session's latest event (now without a session), its device. */
   time: number;
   device: number;
@@ -159,24 +161,14 @@ interface Trending {
 
 /** Candidate generation and the blended (unlearned) score. */
 export class SessionKnn {
-  private readonly similarity = new ScoreBoard();
-  private readonly knn = new ScoreBoard();
-  private readonly blended = new ScoreBoard();
-  /**
-   * The session's items during a request, one bit per item id: every item of every neighbour is
-   * tested, and a bit set of all items stays in the processor's cache where an array of weights
-   * indexed by item would miss on most tests.
-   */
-  private members = new Int32Array(32);
-  /** 1 / (1 + d)^distanceDecay for every distance within a session. */
-  private readonly distanceWeights: Float64Array;
+  /** Steps 2 to 4's loops, in WebAssembly; the session's items are its membership bits during a request. */
+  private readonly kernel: KnnKernel;
   /** Candidate rows, reused (see CandidateSet.features). */
   private rows = new Float64Array(0);
-  /** The neighbour sessions' ids, items (MAX_SEQUENCE each) and lengths, copied out of the index. */
-  private neighbourScratch = { neighbourIds: new Int32Array(0), sequences: new Int32Array(0), lengths: new Int32Array(0) };
 
   constructor(readonly params: SessionKnnParams = DEFAULT_KNN_PARAMS) {
-    this.distanceWeights = Float64Array.from({ length: MAX_SEQUENCE }, (_, d) => 1 / Math.pow(1 + d, params.distanceDecay));
+    // 1 / (1 + d)^distanceDecay for every distance within a session.
+    this.kernel = new KnnKernel(Float64Array.from({ length: MAX_SEQUENCE }, (_, d) => 1 / Math.pow(1 + d, params.distanceDecay)));
   }
 
   /**
@@ -187,10 +179,11 @@ export class SessionKnn {
    */
   candidates(request: RecommendationRequest, features: FeatureReader, limit: number, allowed: (itemId: string) => boolean, signals = true): CandidateSet {
     const p = this.params;
+    const kernel = this.kernel;
     const session = features.session(request);
     const index = features.sessionIndex();
     const recent = session?.recentItems.slice(0, p.maxSessionItems) ?? [];
-    const own = session?.indexRecord;
+    const own = session?.indexRecord ?? -1;
     const totalSessions = Math.max(2, index.opened);
     const logTotal = Math.log(totalSessions);
 
@@ -203,85 +196,123 @@ export class SessionKnn {
       sessionItems.push(item);
       sessionWeights.push(1 / Math.pow(i + 1, p.positionDecay));
     }
-    this.ensureMembers(sessionItems);
-    for (const item of sessionItems) this.members[item >>> 5]! |= 1 << (item & 31);
+    // What step 4 blends in besides the kNN scores does not depend on them: known first, so that
+    // the kernel can make room for it.
+    const nextOfLast = p.sequentialWeight > 0 && recent.length > 0 ? features.neighbours(recent[0]!) : undefined;
+    const history = request.userId === undefined ? NO_HISTORY : historyOf(features, request.userId);
+    const trending = p.trendingWeight > 0 ? trendingOf(features, session) : undefined;
+    let extras = (nextOfLast?.size ?? 0) + (p.revisitWeight > 0 ? sessionItems.length : 0) + (trending?.items.length ?? 0);
+    if (p.historyWeight > 0) for (const table of history.tables) extras += table.size;
+    let listIds = 0;
+    let maxItem = 0;
+    for (const item of sessionItems) {
+      listIds += Math.min(p.sampleSize, index.sessionsWith(item).length);
+      if (item > maxItem) maxItem = item;
+    }
+    kernel.ensureFront({ maxItem, listIds, lists: sessionItems.length, neighbours: p.neighbours, sequenceStride: MAX_SEQUENCE, extras, asked: limit });
+    for (const item of sessionItems) kernel.members[item >>> 5]! |= 1 << (item & 31);
 
-    // 2. Neighbour sessions by weighted overlap.
-    const oldestLive = index.oldestLive;
+    // 2. Neighbour sessions by weighted overlap: each session item's `sampleSize` most recent sessions.
+    const { lists, listLengths, listWeights } = kernel;
+    let at = 0;
     for (let s = 0; s < sessionItems.length; s++) {
       const item = sessionItems[s]!;
-      const add = sessionWeights[s]! * power(idf(index, logTotal, item), p.idfWeight);
       const sessions = index.sessionsWith(item);
       const stop = Math.max(0, sessions.length - p.sampleSize);
-      for (let i = sessions.length - 1; i >= stop; i--) {
-        const id = sessions[i]!;
-        if (id < oldestLive) break;
-        if (id !== own) this.similarity.add(id, add);
-      }
+      listLengths[s] = sessions.length - stop;
+      listWeights[s] = sessionWeights[s]! * power(idf(index, logTotal, item), p.idfWeight);
+      for (let i = stop; i < sessions.length; i++) lists[at++] = sessions[i]!;
     }
-    const neighbours = this.similarity.takeTop(p.neighbours, () => true);
+    const neighbourCount = kernel.similarity(sessionItems.length, own, index.oldestLive, p.neighbours);
 
     // 3. Score the neighbours' items by similarity and distance from the last shared click; the
     //    IDF factor is the item's own, so it multiplies each item's sum once at the end.
-    const neighbourCount = neighbours.items.length;
-    const { neighbourIds, sequences, lengths } = this.scratch(neighbourCount);
-    for (let n = 0; n < neighbourCount; n++) neighbourIds[n] = neighbours.items[n]!;
-    index.copySessions(neighbourIds, neighbourCount, sequences, lengths);
-    this.scoreNeighbourItems(neighbours.scores, neighbourCount, sequences, lengths);
-    const knn = this.knn;
-    const maxKnn = this.weighByIdf(index, logTotal);
-
-    // 4. Blend in what follows the last item, and re-visits.
-    const knnScale = maxKnn > 0 ? 1 / maxKnn : 0;
-    this.blended.addAll(knn, knnScale);
-    if (p.sequentialWeight > 0 && recent.length > 0) {
-      const nextOfLast = features.neighbours(recent[0]!);
-      const lastScale = scaleOf(nextOfLast);
-      nextOfLast?.forEach((w, item) => this.blended.add(item, p.sequentialWeight * w * lastScale));
+    index.copySessions(kernel.neighbourIds, neighbourCount, kernel.sequences, kernel.sequenceLengths);
+    let sequenceItems = 0;
+    for (let n = 0; n < neighbourCount; n++) sequenceItems += kernel.sequenceLengths[n]!;
+    kernel.ensureItems(sequenceItems + extras);
+    const scored = kernel.scoreNeighbours(neighbourCount);
+    if (p.idfScore !== 0) {
+      const factors = kernel.itemFactors;
+      for (let t = 0; t < scored; t++) factors[t] = power(idf(index, logTotal, kernel.itemAt(t)), p.idfScore);
     }
-    if (p.revisitWeight > 0) for (let s = 0; s < sessionItems.length; s++) this.blended.add(sessionItems[s]!, p.revisitWeight * sessionWeights[s]!);
-    const history = request.userId === undefined ? NO_HISTORY : historyOf(features, request.userId);
+
+    // 4. Blend in what follows the last item, re-visits, the user's history and what trends.
+    const { extraItems, extraScores } = kernel;
+    let e = 0;
+    const extra = (item: number, score: number) => {
+      extraItems[e] = item;
+      extraScores[e++] = score;
+    };
+    if (nextOfLast) {
+      const lastScale = scaleOf(nextOfLast);
+      nextOfLast.forEach((w, item) => extra(item, p.sequentialWeight * w * lastScale));
+    }
+    if (p.revisitWeight > 0) for (let s = 0; s < sessionItems.length; s++) extra(sessionItems[s]!, p.revisitWeight * sessionWeights[s]!);
     if (p.historyWeight > 0) {
       for (let h = 0; h < history.tables.length; h++) {
         const factor = p.historyWeight * history.factors[h]!;
-        history.tables[h]!.forEach((w, item) => this.blended.add(item, factor * w));
+        history.tables[h]!.forEach((w, item) => extra(item, factor * w));
       }
     }
+    if (trending) for (let i = 0; i < trending.items.length; i++) extra(trending.items[i]!, p.trendingWeight / (i + 1));
+    const knnScale = kernel.blend(p.idfScore !== 0, e);
 
-    const trending = p.trendingWeight > 0 ? trendingOf(features, session) : undefined;
-    if (trending) for (let i = 0; i < trending.items.length; i++) this.blended.add(trending.items[i]!, p.trendingWeight / (i + 1));
-
-    const cart = session?.cart ?? [];
-    const top = this.blended.takeTop(limit, (item) => !cart.includes(item) && allowed(features.itemId(item)));
+    if (this.rows.length < limit * FEATURE_COUNT) this.rows = new Float64Array(limit * FEATURE_COUNT);
+    const taken = this.takeTop(limit, session?.cart ?? [], (item) => allowed(features.itemId(item)));
+    const items = kernel.askedItems.subarray(0, taken);
+    kernel.describe(taken);
 
     // 5. Each candidate's signals, the ranker's inputs.
-    if (this.rows.length < top.items.length * FEATURE_COUNT) this.rows = new Float64Array(top.items.length * FEATURE_COUNT);
-    const rows = this.rows.subarray(0, top.items.length * FEATURE_COUNT);
-    for (let r = 0; r < top.items.length; r++) {
-      const item = top.items[r]!;
-      rows[r * FEATURE_COUNT + F_BLENDED] = top.scores[r]!;
+    const rows = this.rows.subarray(0, taken * FEATURE_COUNT);
+    for (let r = 0; r < taken; r++) {
+      const item = items[r]!;
       rows[r * FEATURE_COUNT + F_REVISIT] = this.isMember(item) ? sessionWeights[sessionItems.indexOf(item)]! : 0;
       let withHistory = 0;
       for (let h = 0; h < history.tables.length; h++) withHistory += history.factors[h]! * weightOf(history.tables[h], item);
       rows[r * FEATURE_COUNT + F_COVISITED_WITH_HISTORY] = withHistory;
       // The blend alone needs the kNN score only to tell a candidate of the history or trends alone.
-      if (signals || withHistory > 0 || trending?.items.includes(item)) rows[r * FEATURE_COUNT + F_KNN] = this.knn.get(item) * knnScale;
+      if (signals || withHistory > 0 || trending?.items.includes(item)) rows[r * FEATURE_COUNT + F_KNN] = kernel.answerKnn[r]! * knnScale;
     }
     if (signals) {
       const time = session?.lastTime ?? Date.now();
-      this.writeSignals(top.items, rows, { features, recent, sessionItems, sessionWeights, neighbourCount, time, device: session?.device ?? 0 });
+      this.writeSignals(items, rows, { features, recent, sessionItems, sessionWeights, neighbourCount, adds: kernel.answerAdds, time, device: session?.device ?? 0 });
     }
-    for (const item of sessionItems) this.members[item >>> 5] = 0;
-    this.knn.clear();
-    return { session, trending, items: top.items, features: rows };
+    for (const item of sessionItems) kernel.members[item >>> 5] = 0;
+    kernel.clearItems();
+    return { session, trending, items, features: rows };
   }
 
   /**
-   * Step 5 past the blend: every other column of the candidates' rows. A method of its own, like
-   * the loops below, so that the compiler inlines the lookups into it (candidates() is too large).
+   * Puts the best `limit` blended items not in the cart that `accept` lets through into the
+   * kernel's asked items and their scores into the rows' `blended` column; returns how many.
+   * `accept` is asked only about items that would make the list (rejections are rare: an
+   * unavailable item, a restricted one), so a costly rule check runs about `limit` times; the
+   * ranking is redone twice as long while too many are rejected.
+   */
+  private takeTop(limit: number, cart: readonly number[], accept: (item: number) => boolean): number {
+    const { kernel, rows } = this;
+    let taken = 0;
+    for (let want = limit; ; want *= 2) {
+      const ranked = kernel.rankBlended(want);
+      const { rankItems, rankScores, askedItems } = kernel;
+      taken = 0;
+      for (let r = 0; r < ranked && taken < limit; r++) {
+        const item = rankItems[r]!;
+        if (cart.includes(item) || !accept(item)) continue;
+        askedItems[taken] = item;
+        rows[taken++ * FEATURE_COUNT + F_BLENDED] = rankScores[r]!;
+      }
+      if (taken === limit || ranked < want) return taken;
+    }
+  }
+
+  /**
+   * Step 5 past the blend: every other column of the candidates' rows. A method of its own, so
+   * that the compiler inlines the lookups into it (candidates() is too large).
    */
   private writeSignals(items: Int32Array, rows: Float64Array, c: SignalContext): void {
-    const { features, recent, sessionItems, sessionWeights, neighbourCount, device } = c;
+    const { features, recent, sessionItems, sessionWeights, neighbourCount, adds, device } = c;
     const hour = hourOfDay(c.time);
     const index = features.sessionIndex();
     const opened = index.opened;
@@ -295,7 +326,6 @@ export class SessionKnn {
     const secondLastScale = secondLastAt < 0 ? 0 : scales[secondLastAt]!;
     // "Recently": the newest 1% of all sessions seen, so the window scales with the shop.
     const recentWindow = Math.max(100, Math.floor(opened / 100));
-    const knn = this.knn;
     for (let r = 0; r < items.length; r++) {
       const item = items[r]!;
       const f = r * FEATURE_COUNT;
@@ -316,7 +346,7 @@ export class SessionKnn {
       rows[f + F_NEXT_OF_LAST] = afterLast * lastScale;
       rows[f + F_NEXT_OF_SECOND_LAST] = afterSecondLast * secondLastScale;
       rows[f + F_POPULARITY] = logOnePlus(index.sessionCount(item)) / logOnePlusTotal;
-      rows[f + F_NEIGHBOUR_SHARE] = knn.addsTo(item) / Math.max(1, neighbourCount);
+      rows[f + F_NEIGHBOUR_SHARE] = adds[r]! / Math.max(1, neighbourCount);
       rows[f + F_SESSION_LENGTH] = recent.length;
       rows[f + F_LAST_SEEN] = newest < 0 ? 1 : Math.log1p(opened - newest) / logOnePlusTotal;
       rows[f + F_RECENT_SHARE] = index.sessionsSince(item, opened - recentWindow) / recentWindow;
@@ -326,52 +356,10 @@ export class SessionKnn {
     }
   }
 
-  /**
-   * Step 3's loop, on its own: candidates() is too large for the compiler to inline the board's
-   * add into it, and this loop makes several hundred adds a request.
-   */
-  private scoreNeighbourItems(similarities: Float64Array, count: number, sequences: Int32Array, lengths: Int32Array): void {
-    const { knn, distanceWeights } = this;
-    for (let n = 0; n < count; n++) {
-      const sim = similarities[n]!;
-      const length = lengths[n]!;
-      const at = n * MAX_SEQUENCE;
-      let lastShared = -1;
-      for (let j = length - 1; j >= 0 && lastShared < 0; j--) if (this.isMember(sequences[at + j]!)) lastShared = j;
-      for (let j = 0; j < length; j++) knn.add(sequences[at + j]!, sim * distanceWeights[lastShared < 0 ? 0 : Math.abs(j - lastShared)]!);
-    }
-  }
-
-  /** Step 3's end: each item's score times its IDF^idfScore; returns the largest. */
-  private weighByIdf(index: SessionIndexReader, logTotal: number): number {
-    const { knn } = this;
-    const exponent = this.params.idfScore;
-    let max = 0;
-    for (let t = 0; t < knn.size; t++) {
-      if (exponent !== 0) knn.scaleAt(t, power(idf(index, logTotal, knn.itemAt(t)), exponent));
-      const score = knn.scoreAt(t);
-      if (score > max) max = score;
-    }
-    return max;
-  }
-
-  private scratch(neighbours: number): SessionKnn['neighbourScratch'] {
-    if (this.neighbourScratch.lengths.length < neighbours) {
-      this.neighbourScratch = { neighbourIds: new Int32Array(neighbours), sequences: new Int32Array(neighbours * MAX_SEQUENCE), lengths: new Int32Array(neighbours) };
-    }
-    return this.neighbourScratch;
-  }
-
   private isMember(item: number): boolean {
+    const { members } = this.kernel;
     const word = item >>> 5;
-    return word < this.members.length && (this.members[word]! & (1 << (item & 31))) !== 0;
-  }
-
-  private ensureMembers(items: readonly number[]): void {
-    let max = 0;
-    for (const item of items) if (item > max) max = item;
-    const words = (max >>> 5) + 1;
-    if (words > this.members.length) this.members = new Int32Array(Math.max(words, this.members.length * 2));
+    return word < members.length && (members[word]! & (1 << (item & 31))) !== 0;
   }
 }
 
