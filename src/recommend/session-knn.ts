@@ -17,7 +17,8 @@
  * The weights are hyperparameters chosen by `sessionwise tune` on a validation split, except the
  * history weight: session files carry no user ids, so it keeps its default unless a parameter file
  * sets it. The candidates carry their signals as features, which the learned ranker (ranker/)
- * re-scores.
+ * re-scores. Steps 2 to 4's loops and tables are in WebAssembly (kernel/); this class feeds them
+ * from the feature store and writes the candidates' signals.
  */
 import type { FeatureReader, Neighbours, SessionIndexReader } from '../features/feature-store.ts';
 import { MAX_SEQUENCE } from '../features/memory/session-index.ts';

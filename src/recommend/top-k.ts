@@ -3,7 +3,8 @@
  * top-k selection, reused across requests. Scores live in an open-addressing table sized to what
  * one request touches, not in an array indexed by id: a request adds to a few thousand of a
  * million session ids, and a table of a few thousand slots stays in the processor's cache where
- * a million-slot array would miss it on nearly every add.
+ * a million-slot array would miss it on nearly every add. The session-kNN engine keeps tables of
+ * the same design in its WebAssembly kernel (kernel/knn-kernel.as.ts); the other strategies use these.
  */
 const EMPTY = 0;
 
