@@ -211,10 +211,12 @@ export class SessionKnn {
       if (item > maxItem) maxItem = item;
     }
     kernel.ensureFront({ maxItem, listIds, lists: sessionItems.length, neighbours: p.neighbours, sequenceStride: MAX_SEQUENCE, extras, asked: limit });
-    for (const item of sessionItems) kernel.members[item >>> 5]! |= 1 << (item & 31);
+    // The kernel's views are read into locals once (the object holding them is a dictionary), and
+    // again after ensureItems, which may renew them.
+    const { lists, listLengths, listWeights, neighbourIds, sequences, sequenceLengths } = kernel.views;
+    kernel.markMembers(sessionItems, true);
 
     // 2. Neighbour sessions by weighted overlap: each session item's `sampleSize` most recent sessions.
-    const { lists, listLengths, listWeights } = kernel;
     let at = 0;
     for (let s = 0; s < sessionItems.length; s++) {
       const item = sessionItems[s]!;
@@ -228,18 +230,19 @@ export class SessionKnn {
 
     // 3. Score the neighbours' items by similarity and distance from the last shared click; the
     //    IDF factor is the item's own, so it multiplies each item's sum once at the end.
-    index.copySessions(kernel.neighbourIds, neighbourCount, kernel.sequences, kernel.sequenceLengths);
+    index.copySessions(neighbourIds, neighbourCount, sequences, sequenceLengths);
     let sequenceItems = 0;
-    for (let n = 0; n < neighbourCount; n++) sequenceItems += kernel.sequenceLengths[n]!;
+    for (let n = 0; n < neighbourCount; n++) sequenceItems += sequenceLengths[n]!;
     kernel.ensureItems(sequenceItems + extras);
     const scored = kernel.scoreNeighbours(neighbourCount);
+    const views = kernel.views;
     if (p.idfScore !== 0) {
-      const factors = kernel.itemFactors;
-      for (let t = 0; t < scored; t++) factors[t] = power(idf(index, logTotal, kernel.itemAt(t)), p.idfScore);
+      const { itemKeys, itemSlots, itemFactors } = views;
+      for (let t = 0; t < scored; t++) itemFactors[t] = power(idf(index, logTotal, itemKeys[itemSlots[t]!]! - 1), p.idfScore);
     }
 
     // 4. Blend in what follows the last item, re-visits, the user's history and what trends.
-    const { extraItems, extraScores } = kernel;
+    const { extraItems, extraScores } = views;
     let e = 0;
     const extra = (item: number, score: number) => {
       extraItems[e] = item;
@@ -261,25 +264,26 @@ export class SessionKnn {
 
     if (this.rows.length < limit * FEATURE_COUNT) this.rows = new Float64Array(limit * FEATURE_COUNT);
     const taken = this.takeTop(limit, session?.cart ?? [], (item) => allowed(features.itemId(item)));
-    const items = kernel.askedItems.subarray(0, taken);
+    const { members, answerKnn, answerAdds } = views;
+    const items = views.askedItems.subarray(0, taken);
     kernel.describe(taken);
 
     // 5. Each candidate's signals, the ranker's inputs.
     const rows = this.rows.subarray(0, taken * FEATURE_COUNT);
     for (let r = 0; r < taken; r++) {
       const item = items[r]!;
-      rows[r * FEATURE_COUNT + F_REVISIT] = this.isMember(item) ? sessionWeights[sessionItems.indexOf(item)]! : 0;
+      rows[r * FEATURE_COUNT + F_REVISIT] = isMember(members, item) ? sessionWeights[sessionItems.indexOf(item)]! : 0;
       let withHistory = 0;
       for (let h = 0; h < history.tables.length; h++) withHistory += history.factors[h]! * weightOf(history.tables[h], item);
       rows[r * FEATURE_COUNT + F_COVISITED_WITH_HISTORY] = withHistory;
       // The blend alone needs the kNN score only to tell a candidate of the history or trends alone.
-      if (signals || withHistory > 0 || trending?.items.includes(item)) rows[r * FEATURE_COUNT + F_KNN] = kernel.answerKnn[r]! * knnScale;
+      if (signals || withHistory > 0 || trending?.items.includes(item)) rows[r * FEATURE_COUNT + F_KNN] = answerKnn[r]! * knnScale;
     }
     if (signals) {
       const time = session?.lastTime ?? Date.now();
-      this.writeSignals(items, rows, { features, recent, sessionItems, sessionWeights, neighbourCount, adds: kernel.answerAdds, time, device: session?.device ?? 0 });
+      this.writeSignals(items, rows, { features, recent, sessionItems, sessionWeights, neighbourCount, adds: answerAdds, time, device: session?.device ?? 0 });
     }
-    for (const item of sessionItems) kernel.members[item >>> 5] = 0;
+    kernel.markMembers(sessionItems, false);
     kernel.clearItems();
     return { session, trending, items, features: rows };
   }
@@ -296,7 +300,7 @@ export class SessionKnn {
     let taken = 0;
     for (let want = limit; ; want *= 2) {
       const ranked = kernel.rankBlended(want);
-      const { rankItems, rankScores, askedItems } = kernel;
+      const { rankItems, rankScores, askedItems } = kernel.views;
       taken = 0;
       for (let r = 0; r < ranked && taken < limit; r++) {
         const item = rankItems[r]!;
@@ -356,12 +360,12 @@ export class SessionKnn {
       rows[f + F_DEVICE] = device;
     }
   }
+}
 
-  private isMember(item: number): boolean {
-    const { members } = this.kernel;
-    const word = item >>> 5;
-    return word < members.length && (members[word]! & (1 << (item & 31))) !== 0;
-  }
+/** Whether a bit set (one bit per item id) holds the item. */
+function isMember(members: Int32Array, item: number): boolean {
+  const word = item >>> 5;
+  return word < members.length && (members[word]! & (1 << (item & 31))) !== 0;
 }
 
 /** log(1 + c) for the small counts most items have, from a table: a request takes hundreds of them. */

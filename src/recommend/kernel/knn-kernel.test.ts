@@ -40,11 +40,11 @@ describe('knn kernel', () => {
     const items = 4000;
     kernel.ensureFront({ maxItem: 0, listIds: 0, lists: 0, neighbours: 0, sequenceStride: 64, extras: items, asked: 0 });
     // What a ranking leaves behind: item ids, here every item's table key (id + 1).
-    for (const view of [kernel.rankItems, kernel.itemFactors, kernel.rankScores]) new Int32Array(view.buffer, view.byteOffset, view.byteLength / 4).fill(1).forEach((_, i, a) => (a[i] = (i % items) + 1));
+    for (const view of [kernel.views.rankItems, kernel.views.itemFactors, kernel.views.rankScores]) new Int32Array(view.buffer, view.byteOffset, view.byteLength / 4).fill(1).forEach((_, i, a) => (a[i] = (i % items) + 1));
     kernel.ensureItems(items);
     for (let e = 0; e < items; e++) {
-      kernel.extraItems[e] = e;
-      kernel.extraScores[e] = 1;
+      kernel.views.extraItems[e] = e;
+      kernel.views.extraScores[e] = 1;
     }
     kernel.blend(false, items);
     assert.equal(kernel.itemCount, items);
@@ -57,13 +57,13 @@ describe('knn kernel', () => {
     kernel.ensureItems(6);
     const extras: Array<[number, number]> = [[5, 0.5], [9, 1], [7, 0.5], [3, 0], [9, -1], [11, Number.NaN]];
     extras.forEach(([item, score], e) => {
-      kernel.extraItems[e] = item;
-      kernel.extraScores[e] = score;
+      kernel.views.extraItems[e] = item;
+      kernel.views.extraScores[e] = score;
     });
     assert.equal(kernel.blend(false, extras.length), 0, 'no kNN scores: no scale');
     const ranked = kernel.rankBlended(10);
-    assert.deepEqual(Array.from(kernel.rankItems.subarray(0, ranked)), [9, 5, 7]);
-    assert.deepEqual(Array.from(kernel.rankScores.subarray(0, ranked)), [1, 0.5, 0.5]);
+    assert.deepEqual(Array.from(kernel.views.rankItems.subarray(0, ranked)), [9, 5, 7]);
+    assert.deepEqual(Array.from(kernel.views.rankScores.subarray(0, ranked)), [1, 0.5, 0.5]);
     assert.equal(kernel.rankBlended(0), 0);
     kernel.clearItems();
     assert.equal(kernel.itemCount, 0);

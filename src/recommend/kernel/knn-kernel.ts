@@ -72,6 +72,40 @@ export interface FrontNeeds {
 
 type Front = FrontNeeds & { memberWords: number; similaritySlots: number };
 
+/** Each region's global (its offset), element type and length, in memory order: the front, then the back. */
+function regions(f: Front, itemSlots: number, distances: number) {
+  return [
+    ['members', 'i32', f.memberWords],
+    ['distanceWeights', 'f64', distances],
+    ['lists', 'i32', f.listIds],
+    ['listLengths', 'i32', f.lists],
+    ['listWeights', 'f64', f.lists],
+    ['similarityKeys', 'i32', f.similaritySlots],
+    ['similarityScores', 'f64', f.similaritySlots],
+    ['similaritySlots', 'i32', f.similaritySlots / 2],
+    ['neighbourIds', 'i32', f.neighbours],
+    ['neighbourScores', 'f64', f.neighbours],
+    ['sequences', 'i32', f.neighbours * f.sequenceStride],
+    ['sequenceLengths', 'i32', f.neighbours],
+    ['extraItems', 'i32', f.extras],
+    ['extraScores', 'f64', f.extras],
+    ['askedItems', 'i32', f.asked],
+    ['answerKnn', 'f64', f.asked],
+    ['answerAdds', 'i32', f.asked],
+    // The back: the item table, its factors and its ranking (at most half the slots are used).
+    ['itemKeys', 'i32', itemSlots],
+    ['itemKnn', 'f64', itemSlots],
+    ['itemAdds', 'i32', itemSlots],
+    ['itemBlended', 'f64', itemSlots],
+    ['itemSlots', 'i32', itemSlots / 2],
+    ['itemFactors', 'f64', itemSlots / 2],
+    ['rankItems', 'i32', itemSlots / 2],
+    ['rankScores', 'f64', itemSlots / 2],
+  ] as const;
+}
+type Region = ReturnType<typeof regions>[number];
+export type KernelViews = { [R in Region as R[0]]: R[1] extends 'i32' ? Int32Array : Float64Array };
+
 /** The item table's first size: a request that asks about candidates probes it even with no items scored. */
 const MIN_ITEM_SLOTS = 1024;
 const nextPowerOfTwo = (n: number) => 2 ** Math.ceil(Math.log2(Math.max(2, n)));
@@ -84,25 +118,8 @@ export class KnnKernel {
   private itemCapacity = 0;
   private i32 = new Int32Array(0);
   private f64 = new Float64Array(0);
-  // Views the engine reads and writes (valid until the next ensure call).
-  members = new Int32Array(0);
-  lists = new Int32Array(0);
-  listLengths = new Int32Array(0);
-  listWeights = new Float64Array(0);
-  neighbourIds = new Int32Array(0);
-  neighbourScores = new Float64Array(0);
-  sequences = new Int32Array(0);
-  sequenceLengths = new Int32Array(0);
-  extraItems = new Int32Array(0);
-  extraScores = new Float64Array(0);
-  askedItems = new Int32Array(0);
-  answerKnn = new Float64Array(0);
-  answerAdds = new Int32Array(0);
-  rankItems = new Int32Array(0);
-  rankScores = new Float64Array(0);
-  itemFactors = new Float64Array(0);
-  private itemKeys = new Int32Array(0);
-  private itemSlots = new Int32Array(0);
+  /** Views of the regions the engine reads and writes (valid until the next ensure call). */
+  views = {} as KernelViews;
 
   constructor(private readonly distanceWeights: Float64Array) {
     this.memory = new wasm!.Memory({ initial: 1 });
@@ -131,7 +148,7 @@ export class KnnKernel {
     this.layout();
     // Moved regions lie over what others held: the tables' keys and the membership bits must start empty.
     this.i32.fill(0);
-    this.f64.subarray(this.global('distanceWeights') >> 3).set(this.distanceWeights);
+    this.views.distanceWeights.set(this.distanceWeights);
   }
 
   /** Makes room in the item table for `entries` items (the front's contents stay where they are). */
@@ -140,7 +157,7 @@ export class KnnKernel {
     if (slots <= this.itemCapacity) return;
     this.itemCapacity = slots;
     this.layout();
-    this.itemKeys.fill(0);
+    this.views.itemKeys.fill(0);
   }
 
   /** Items in the item table, in the order they were first scored. */
@@ -148,9 +165,10 @@ export class KnnKernel {
     return this.exports.itemCount();
   }
 
-  /** The t-th item scored (t < itemCount). */
-  itemAt(t: number): number {
-    return this.itemKeys[this.itemSlots[t]!]! - 1;
+  /** Sets the membership bits of the session's items (none above the front's maxItem), or clears their words (only they set bits). */
+  markMembers(items: readonly number[], member: boolean): void {
+    const { members } = this.views;
+    for (const item of items) members[item >>> 5] = member ? members[item >>> 5]! | (1 << (item & 31)) : 0;
   }
 
   similarity(listCount: number, own: number, oldest: number, k: number): number {
@@ -189,40 +207,16 @@ export class KnnKernel {
   /** Places every region (8-byte aligned), grows the memory to hold them and renews the views. */
   private layout(): void {
     const f = this.front;
+    const placed = regions(f, this.itemCapacity, this.distanceWeights.length);
     let end = 0;
-    const region = (name: string, bytes: number) => {
-      this.setGlobal(name, end);
-      end += Math.ceil(bytes / 8) * 8;
-    };
-    region('members', f.memberWords * 4);
-    region('distanceWeights', this.distanceWeights.length * 8);
-    region('lists', f.listIds * 4);
-    region('listLengths', f.lists * 4);
-    region('listWeights', f.lists * 8);
-    region('similarityKeys', f.similaritySlots * 4);
-    region('similarityScores', f.similaritySlots * 8);
-    region('similaritySlots', f.similaritySlots * 2);
-    region('neighbourIds', f.neighbours * 4);
-    region('neighbourScores', f.neighbours * 8);
-    region('sequences', f.neighbours * f.sequenceStride * 4);
-    region('sequenceLengths', f.neighbours * 4);
-    region('extraItems', f.extras * 4);
-    region('extraScores', f.extras * 8);
-    region('askedItems', f.asked * 4);
-    region('answerKnn', f.asked * 8);
-    region('answerAdds', f.asked * 4);
-    // The back: the item table, its factors and its ranking (at most half the slots are used).
-    const slots = this.itemCapacity;
-    region('itemKeys', slots * 4);
-    region('itemKnn', slots * 8);
-    region('itemAdds', slots * 4);
-    region('itemBlended', slots * 8);
-    region('itemSlots', slots * 2);
-    region('itemFactors', slots * 4);
-    region('rankItems', slots * 2);
-    region('rankScores', slots * 4);
+    const offsets = placed.map(([name, type, length]) => {
+      const at = end;
+      this.setGlobal(name, at);
+      end += Math.ceil((length * (type === 'i32' ? 4 : 8)) / 8) * 8;
+      return at;
+    });
     this.setGlobal('similarityBits', Math.log2(f.similaritySlots));
-    this.setGlobal('itemBits', Math.log2(Math.max(2, slots)));
+    this.setGlobal('itemBits', Math.log2(Math.max(2, this.itemCapacity)));
     this.setGlobal('memberWords', f.memberWords);
     this.setGlobal('sequenceStride', f.sequenceStride);
 
@@ -230,25 +224,10 @@ export class KnnKernel {
     if (pages > 0) this.memory.grow(pages);
     this.i32 = new Int32Array(this.memory.buffer);
     this.f64 = new Float64Array(this.memory.buffer);
-    const ints = (name: string, length: number) => this.i32.subarray(this.global(name) >> 2, (this.global(name) >> 2) + length);
-    const doubles = (name: string, length: number) => this.f64.subarray(this.global(name) >> 3, (this.global(name) >> 3) + length);
-    this.members = ints('members', f.memberWords);
-    this.lists = ints('lists', f.listIds);
-    this.listLengths = ints('listLengths', f.lists);
-    this.listWeights = doubles('listWeights', f.lists);
-    this.neighbourIds = ints('neighbourIds', f.neighbours);
-    this.neighbourScores = doubles('neighbourScores', f.neighbours);
-    this.sequences = ints('sequences', f.neighbours * f.sequenceStride);
-    this.sequenceLengths = ints('sequenceLengths', f.neighbours);
-    this.extraItems = ints('extraItems', f.extras);
-    this.extraScores = doubles('extraScores', f.extras);
-    this.askedItems = ints('askedItems', f.asked);
-    this.answerKnn = doubles('answerKnn', f.asked);
-    this.answerAdds = ints('answerAdds', f.asked);
-    this.itemKeys = ints('itemKeys', slots);
-    this.itemSlots = ints('itemSlots', slots / 2);
-    this.itemFactors = doubles('itemFactors', slots / 2);
-    this.rankItems = ints('rankItems', slots / 2);
-    this.rankScores = doubles('rankScores', slots / 2);
+    const views: Record<string, Int32Array | Float64Array> = {};
+    placed.forEach(([name, type, length], r) => {
+      views[name] = type === 'i32' ? this.i32.subarray(offsets[r]! >> 2, (offsets[r]! >> 2) + length) : this.f64.subarray(offsets[r]! >> 3, (offsets[r]! >> 3) + length);
+    });
+    this.views = views as KernelViews;
   }
 }
