@@ -214,7 +214,7 @@ export class SessionKnn {
     // The kernel's views are read into locals once (the object holding them is a dictionary), and
     // again after ensureItems, which may renew them.
     const { lists, listLengths, listWeights, neighbourIds, sequences, sequenceLengths } = kernel.views;
-    kernel.markMembers(sessionItems, true);
+    kernel.begin(sessionItems);
 
     // 2. Neighbour sessions by weighted overlap: each session item's `sampleSize` most recent sessions.
     let at = 0;
@@ -283,8 +283,7 @@ export class SessionKnn {
       const time = session?.lastTime ?? Date.now();
       this.writeSignals(items, rows, { features, recent, sessionItems, sessionWeights, neighbourCount, adds: answerAdds, time, device: session?.device ?? 0 });
     }
-    kernel.markMembers(sessionItems, false);
-    kernel.clearItems();
+    kernel.finish(sessionItems);
     return { session, trending, items, features: rows };
   }
 

@@ -35,6 +35,18 @@ describe('knn kernel', () => {
     }
   });
 
+  it('is left empty by a request whose rules throw', async () => {
+    const { store } = await train(Array.from({ length: 50 }, (_, s) => ['a', 'b', `c${s % 5}`, 'd']));
+    const knn = new SessionKnn({ ...DEFAULT_KNN_PARAMS, revisitWeight: 0.25 });
+    const request = { sessionId: 'eval', k: 3 };
+    const reader = withSession(store, ['a', 'b']);
+    assert.throws(() => knn.candidates(request, reader, 3, () => {
+      throw new Error('rule failed');
+    }), /rule failed/);
+    const answer = (engine: SessionKnn) => Array.from(engine.candidates(request, reader, 3, allowAll).features);
+    assert.deepEqual(answer(knn), answer(new SessionKnn(knn.params)));
+  });
+
   it('starts a grown item table empty, whatever its memory held before', () => {
     const kernel = new KnnKernel(new Float64Array(64).fill(1));
     const items = 4000;
@@ -65,7 +77,7 @@ describe('knn kernel', () => {
     assert.deepEqual(Array.from(kernel.views.rankItems.subarray(0, ranked)), [9, 5, 7]);
     assert.deepEqual(Array.from(kernel.views.rankScores.subarray(0, ranked)), [1, 0.5, 0.5]);
     assert.equal(kernel.rankBlended(0), 0);
-    kernel.clearItems();
+    kernel.finish([]);
     assert.equal(kernel.itemCount, 0);
   });
 });

@@ -114,6 +114,8 @@ export class KnnKernel {
   private readonly memory: InstanceType<WasmApi['Memory']>;
   private readonly exports: KernelExports;
   private front: Front = { maxItem: 0, listIds: 0, lists: 0, neighbours: 0, sequenceStride: 0, extras: 0, asked: 0, memberWords: 0, similaritySlots: 0 };
+  /** Between begin and finish: a request under way, or one that threw. */
+  private busy = false;
   /** Slots of the item table (a power of two). */
   private itemCapacity = 0;
   private i32 = new Int32Array(0);
@@ -165,10 +167,27 @@ export class KnnKernel {
     return this.exports.itemCount();
   }
 
-  /** Sets the membership bits of the session's items (none above the front's maxItem), or clears their words (only they set bits). */
-  markMembers(items: readonly number[], member: boolean): void {
+  /**
+   * Starts a request: sets the membership bits of the session's items (none above the front's
+   * maxItem). A request that did not finish (a rule that threw) left its bits and items behind:
+   * they are cleared first.
+   */
+  begin(sessionItems: readonly number[]): void {
     const { members } = this.views;
-    for (const item of items) members[item >>> 5] = member ? members[item >>> 5]! | (1 << (item & 31)) : 0;
+    if (this.busy) {
+      members.fill(0);
+      this.exports.clearItems();
+    }
+    this.busy = true;
+    for (const item of sessionItems) members[item >>> 5]! |= 1 << (item & 31);
+  }
+
+  /** Ends a request: clears the session's membership bits (their words: only they set bits) and the item table. */
+  finish(sessionItems: readonly number[]): void {
+    const { members } = this.views;
+    for (const item of sessionItems) members[item >>> 5] = 0;
+    this.exports.clearItems();
+    this.busy = false;
   }
 
   similarity(listCount: number, own: number, oldest: number, k: number): number {
@@ -192,9 +211,6 @@ export class KnnKernel {
     this.exports.describe(count);
   }
 
-  clearItems(): void {
-    this.exports.clearItems();
-  }
 
   private global(name: string): number {
     return (this.exports[name] as { value: number }).value;
