@@ -210,6 +210,8 @@ export function blend(byFactors: bool, extras: i32): f64 {
     if (score > max) max = score;
   }
   const scale = max > 0 ? 1 / max : 0;
+  // Every kNN score is above 0 and at most max, so each scaled one is in (0, 1]: none of them is
+  // a non-positive addition the blend would skip.
   for (let t = 0; t < itemUsed; t++) {
     const slot = i32At(itemSlots, t);
     setF64(itemBlended, slot, f64At(itemKnn, slot) * scale);

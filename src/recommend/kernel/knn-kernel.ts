@@ -6,7 +6,8 @@
  * Regions come in two parts. The front holds a request's inputs and neighbours and is sized when
  * the request starts; the back holds the item table and its ranking, whose size is known only
  * once the neighbours' sessions are copied. Growing the back never moves the front, so it can
- * happen mid-request; both only grow (doubling), and each request leaves them empty.
+ * happen mid-request; both only grow (doubling), and each request leaves them empty (one that
+ * throws, the next one empties them).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
