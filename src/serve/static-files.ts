@@ -4,16 +4,14 @@
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
-
-/** The repository root, from src/serve (run with tsx) or dist/serve (built). */
-const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../package-root.ts';
 
 /** Sends a file under the repository root; 503 when it is a build output not built yet. */
 export async function sendBuiltFile(reply: FastifyReply, path: string, type: string, cacheControl: string): Promise<FastifyReply> {
   let body: Buffer;
   try {
-    body = await readFile(REPO_ROOT + path);
+    body = await readFile(join(PACKAGE_ROOT, path));
   } catch {
     return reply.code(503).send({ error: `${path} is not built; run npm run build` });
   }

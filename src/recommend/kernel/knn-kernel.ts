@@ -10,8 +10,8 @@
  * throws, the next one empties them).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../../package-root.ts';
 
 const PAGE = 65536;
 const KERNEL_FILE = 'src/recommend/kernel/dist/knn-kernel.wasm';
@@ -37,21 +37,10 @@ const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
 
 let compiled: object | undefined;
 
-/** The directory of package.json above this file: the repository root from src/, dist/ and the benchmarks' bundles alike. */
-function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error('knn kernel: no package.json above ' + fileURLToPath(import.meta.url));
-    dir = up;
-  }
-  return dir;
-}
-
 function kernelModule(): object {
   if (compiled) return compiled;
   if (!wasm) throw new Error('the session-kNN engine needs WebAssembly (node was started with --jitless?)');
-  const path = join(packageRoot(), KERNEL_FILE);
+  const path = join(PACKAGE_ROOT, KERNEL_FILE);
   if (!existsSync(path)) throw new Error(`${KERNEL_FILE} is not built; run npm run build`);
   compiled = new wasm.Module(readFileSync(path));
   return compiled;
@@ -233,7 +222,7 @@ export class KnnKernel {
       return at;
     });
     this.setGlobal('similarityBits', Math.log2(f.similaritySlots));
-    this.setGlobal('itemBits', Math.log2(Math.max(2, this.itemCapacity)));
+    this.setGlobal('itemBits', Math.log2(this.itemCapacity));
     this.setGlobal('memberWords', f.memberWords);
     this.setGlobal('sequenceStride', f.sequenceStride);
 
