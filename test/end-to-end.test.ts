@@ -58,9 +58,50 @@ describe('end to end through HTTP', () => {
     assert.ok(!body.items.some((i) => i.itemId === 'stove'));
   });
 
-  it('answers a malformed token and bad query with 400', async () => {
-    assert.equal((await fetch(`${running.url}/v1/recommendations?sessionId=x&after=zz`)).status, 400);
-    assert.equal((await fetch(`${running.url}/v1/recommendations?k=1000`)).status, 400);
+  it('answers a malformed token and bad query with 400, naming what is wrong', async () => {
+    const cases = [
+      ['sessionId=x&after=zz', /^after: /],
+      ['k=1000', /k: .*100/],
+      ['k=ten', /k: Expected integer/],
+      ['explain=maybe', /explain: Expected boolean/],
+      ['sessionId=x&colour=red', /colour: Unexpected property/],
+    ] as const;
+    for (const [query, message] of cases) {
+      const response = await fetch(`${running.url}/v1/recommendations?${query}`);
+      assert.equal(response.status, 400, query);
+      assert.equal(response.headers.get('access-control-allow-origin'), '*');
+      assert.match(((await response.json()) as { error: string }).error, message);
+    }
+  });
+
+  it('answers the same on node:http as through Fastify (inject, HEAD)', async () => {
+    // The route is answered on node:http before Fastify routes (serve/http.ts); inject reaches Fastify's route.
+    for (const query of ['sessionId=shopper-1&k=3&explain=true', 'k=2', 'sessionId=shopper-1&k=1000']) {
+      const direct = await fetch(`${running.url}/v1/recommendations?${query}`);
+      const injected = await running.app.inject({ method: 'GET', url: `/v1/recommendations?${query}` });
+      assert.equal(injected.statusCode, direct.status, query);
+      assert.equal(injected.body, await direct.text(), query);
+      for (const header of ['content-type', 'access-control-allow-origin']) assert.equal(injected.headers[header], direct.headers.get(header), header);
+    }
+    const head = await fetch(`${running.url}/v1/recommendations?k=2`, { method: 'HEAD' });
+    assert.equal(head.status, 200);
+    assert.equal((await fetch(`${running.url}/v1/recommendations?k=2`, { method: 'POST' })).status, 404);
+  });
+
+  it('answers a failing recommender with 500 and goes on serving', async () => {
+    const { recommender } = running.system;
+    const recommend = recommender.recommend;
+    recommender.recommend = () => {
+      throw new Error('index unavailable');
+    };
+    try {
+      const response = await fetch(`${running.url}/v1/recommendations?sessionId=shopper-1&k=3`);
+      assert.equal(response.status, 500);
+      assert.deepEqual(await response.json(), { error: 'index unavailable' });
+    } finally {
+      recommender.recommend = recommend;
+    }
+    assert.equal((await fetch(`${running.url}/v1/recommendations?sessionId=shopper-1&k=3`)).status, 200);
   });
 
   it('is healthy and ready, and exposes metrics', async () => {

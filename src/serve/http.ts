@@ -1,11 +1,13 @@
 /** Builds the Fastify server with the routes of the roles the system plays. */
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import http from 'node:http';
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { collectorRoutes, parseJsonBody } from '../ingest/routes.ts';
 import { createMetrics } from '../ops/metrics.ts';
 import { opsRoutes } from '../ops/routes.ts';
 import type { System } from '../system.ts';
 import { demoRoutes } from '../demo/routes.ts';
 import { streamRoutes } from './push/stream-route.ts';
+import { isRecommendationsUrl, recommendationsEndpoint, type RecommendationsHandler } from './recommendations-endpoint.ts';
 import { servingRoutes } from './routes.ts';
 import { trackerScriptRoutes } from './static-files.ts';
 
@@ -15,7 +17,15 @@ const READ_LIMIT_BYTES = 8 * 1024 * 1024;
 const TRACKER_ROUTES = /^\/v1\/(events|recommendations|stream|forget)(\?|$)/;
 
 export async function createHttpServer(system: System): Promise<FastifyInstance> {
+  const serving = system.roles.includes('server');
+  // Set once the routes are: GET /v1/recommendations goes there before Fastify's routing.
+  let answerRecommendations: RecommendationsHandler | undefined;
   const app = Fastify({
+    serverFactory: (fastifyHandler, options) =>
+      nodeServer(options, (request, response) => {
+        if (answerRecommendations && request.method === 'GET' && isRecommendationsUrl(request.url!)) answerRecommendations(request.url!, response);
+        else fastifyHandler(request, response);
+      }),
     logger: system.config.logLevel === 'silent' ? false : { level: system.config.logLevel },
     // Per-request log lines would cost more than a recommendation; metrics cover requests.
     logController: new LogController({ disableRequestLogging: true }),
@@ -52,13 +62,24 @@ export async function createHttpServer(system: System): Promise<FastifyInstance>
 
   const metrics = createMetrics(system.store);
   if (system.roles.includes('collector')) collectorRoutes(app, system.collector, metrics);
-  if (system.roles.includes('server')) {
-    servingRoutes(app, system, metrics);
+  if (serving) {
+    const answer = recommendationsEndpoint(system, metrics, (error) => app.log.error(error));
+    servingRoutes(app, system, answer);
     streamRoutes(app, system, metrics);
+    answerRecommendations = answer;
   }
   opsRoutes(app, system, metrics);
   trackerScriptRoutes(app);
   // The demo seeds its history through the collector and shows recommendations: the all-roles `start` only.
   if (system.config.demo && system.roles.includes('collector') && system.roles.includes('server')) await demoRoutes(app, system, metrics);
   return app;
+}
+
+/** The HTTP server Fastify would make (its timeouts), with `listener` in front of Fastify's. */
+function nodeServer(options: FastifyServerOptions, listener: http.RequestListener): http.Server {
+  const server = http.createServer(listener);
+  server.keepAliveTimeout = options.keepAliveTimeout!;
+  server.requestTimeout = options.requestTimeout!;
+  server.setTimeout(options.connectionTimeout);
+  return server;
 }

@@ -3,46 +3,19 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { CatalogValidationError } from '../catalog/catalog.ts';
 import { deviceName } from '../features/memory/session-table.ts';
-import type { Metrics } from '../ops/metrics.ts';
-import { decodeToken } from '../stream/processor.ts';
 import type { System } from '../system.ts';
-import { recommendationJson } from './list-json.ts';
-import { Decision, listRequestFields, recommendationList, ShownItem } from './recommendations.ts';
-import { TurnBatch } from './turn-batch.ts';
-
-const RecommendationQuery = Type.Object(
-  { ...listRequestFields, after: Type.Optional(Type.String({ maxLength: 4096, description: 'Token from POST /v1/events: answer once those events are applied.' })) },
-  { additionalProperties: false },
-);
-
-const JSON_TYPE = 'application/json; charset=utf-8';
+import { RECOMMENDATIONS_PATH, type RecommendationsHandler } from './recommendations-endpoint.ts';
 
 const ForgetBody = Type.Object({ userId: Type.String({ minLength: 1, maxLength: 128, description: 'The pseudonymous user id the tracker sends (hashed in the browser).' }) }, { additionalProperties: false });
 
-const RecommendationResponse = Type.Object({ strategy: Type.String(), fresh: Type.Boolean(), items: Type.Array(ShownItem), decisions: Type.Optional(Type.Array(Decision)) });
-
-export function servingRoutes(app: FastifyInstance, system: System, metrics: Metrics): void {
+export function servingRoutes(app: FastifyInstance, system: System, answerRecommendations: RecommendationsHandler): void {
   const { store, catalog, processor, config } = system;
-  const batch = new TurnBatch();
 
-  // The schema documents the answer; the handler writes it as bytes (serve/list-json.ts), which
-  // Fastify sends as they are.
-  const schema = { querystring: RecommendationQuery, response: { 200: RecommendationResponse, 400: Type.Object({ error: Type.String() }) } };
-  app.get('/v1/recommendations', { schema }, async (request, reply) => {
-    const query = request.query as Static<typeof RecommendationQuery>;
-    let fresh = true;
-    if (query.after !== undefined) {
-      let need: number[];
-      try {
-        need = decodeToken(query.after, system.log.partitions);
-      } catch (error) {
-        return reply.code(400).send({ error: `after: ${(error as Error).message}` });
-      }
-      fresh = await processor.waitFor(need, config.freshnessWaitMs);
-    }
-    const list = await batch.run(() => recommendationList(system, query, metrics));
-    if (!fresh) reply.header('sessionwise-fresh', 'false');
-    return reply.type(JSON_TYPE).send(recommendationJson({ ...list, fresh }));
+  // Answered by recommendations-endpoint.ts on node:http, which serve/http.ts hands the path to
+  // before Fastify routes; `inject` and HEAD requests come this way to the same function.
+  app.get(RECOMMENDATIONS_PATH, (request, reply) => {
+    reply.hijack();
+    answerRecommendations(request.url, reply.raw);
   });
 
   app.post('/v1/forget', { schema: { body: ForgetBody } }, async (request) => {

@@ -1,0 +1,108 @@
+/**
+ * GET /v1/recommendations, answered on node:http's request and response. The route carries
+ * nearly all of a server's traffic, and Fastify's lifecycle around it (request and reply objects,
+ * hooks, validation, send) cost about 10 µs of a 100 µs request (BENCHMARKS.md, session 14): the
+ * HTTP server (serve/http.ts) hands this path here before Fastify sees it, and the Fastify route
+ * (what `inject` and HEAD reach) calls the same function.
+ */
+import type { ServerResponse } from 'node:http';
+import { parse } from 'node:querystring';
+import { Type, type Static } from '@sinclair/typebox';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import type { Metrics } from '../ops/metrics.ts';
+import { decodeToken } from '../stream/processor.ts';
+import type { System } from '../system.ts';
+import { recommendationJson } from './list-json.ts';
+import { listRequestFields, recommendationList } from './recommendations.ts';
+import { TurnBatch } from './turn-batch.ts';
+
+export const RECOMMENDATIONS_PATH = '/v1/recommendations';
+
+export const RecommendationQuery = Type.Object(
+  { ...listRequestFields, after: Type.Optional(Type.String({ maxLength: 4096, description: 'Token from POST /v1/events: answer once those events are applied.' })) },
+  { additionalProperties: false },
+);
+type Query = Static<typeof RecommendationQuery>;
+const queryCheck = TypeCompiler.Compile(RecommendationQuery);
+
+const JSON_HEADERS = ['content-type', 'application/json; charset=utf-8', 'access-control-allow-origin', '*'];
+const STALE_HEADERS = [...JSON_HEADERS, 'sessionwise-fresh', 'false'];
+
+/** Whether `url` (path and query) is this route's. */
+export function isRecommendationsUrl(url: string): boolean {
+  return url.startsWith(RECOMMENDATIONS_PATH) && (url.length === RECOMMENDATIONS_PATH.length || url.charCodeAt(RECOMMENDATIONS_PATH.length) === 0x3f); // '?'
+}
+
+/** Each field's JSON type, to convert query-string text as Fastify's validator did (TypeBox's `Value.Convert` took 3 µs). */
+const FIELD_TYPES = new Map(Object.entries(RecommendationQuery.properties).map(([name, schema]) => [name, (schema as { type: string }).type]));
+const DEFAULTS = Object.entries(RecommendationQuery.properties).flatMap(([name, schema]) => ('default' in schema ? [[name, schema.default as unknown] as const] : []));
+
+/** A field's text as its type: numbers and booleans where the text is one, else left as it is (and failing the check). */
+function convert(name: string, text: string | string[] | undefined): unknown {
+  if (typeof text !== 'string') return text;
+  switch (FIELD_TYPES.get(name)) {
+    case 'integer':
+    case 'number':
+      return text.trim() !== '' && Number.isFinite(Number(text)) ? Number(text) : text;
+    case 'boolean':
+      return text === 'true' ? true : text === 'false' ? false : text;
+    default:
+      return text;
+  }
+}
+
+/** The query string's fields, numbers and booleans converted and defaults filled, or why not. */
+export function readQuery(url: string): { query: Query } | { error: string } {
+  const at = url.indexOf('?');
+  const fields: Record<string, unknown> = {};
+  if (at >= 0) {
+    const text = parse(url.slice(at + 1));
+    for (const name in text) fields[name] = convert(name, text[name]);
+  }
+  for (const [name, value] of DEFAULTS) if (fields[name] === undefined) fields[name] = value;
+  if (queryCheck.Check(fields)) return { query: fields };
+  const first = queryCheck.Errors(fields).First()!;
+  return { error: `querystring${first.path || ''}: ${first.message}` };
+}
+
+export type RecommendationsHandler = (url: string, res: ServerResponse) => void;
+
+/**
+ * The route's handler: answers `url` on `res`. Failures are answered too (400 for the request's
+ * fault, 500 otherwise, logged by `logError`), so callers need not wait for it.
+ */
+export function recommendationsEndpoint(system: System, metrics: Metrics, logError: (error: unknown) => void): RecommendationsHandler {
+  const { processor, config } = system;
+  const batch = new TurnBatch();
+
+  const answer = async (url: string, res: ServerResponse): Promise<void> => {
+    const read = readQuery(url);
+    if ('error' in read) return send(res, 400, JSON_HEADERS, Buffer.from(JSON.stringify({ error: read.error })));
+    const { query } = read;
+    let fresh = true;
+    if (query.after !== undefined) {
+      let need: number[];
+      try {
+        need = decodeToken(query.after, system.log.partitions);
+      } catch (error) {
+        return send(res, 400, JSON_HEADERS, Buffer.from(JSON.stringify({ error: `after: ${(error as Error).message}` })));
+      }
+      fresh = await processor.waitFor(need, config.freshnessWaitMs);
+    }
+    const list = await batch.run(() => recommendationList(system, query, metrics));
+    send(res, 200, fresh ? JSON_HEADERS : STALE_HEADERS, recommendationJson({ ...list, fresh }));
+  };
+
+  return (url, res) => {
+    answer(url, res).catch((error: unknown) => {
+      logError(error);
+      if (!res.headersSent) send(res, 500, JSON_HEADERS, Buffer.from(JSON.stringify({ error: (error as Error).message })));
+      else res.destroy();
+    });
+  };
+}
+
+function send(res: ServerResponse, status: number, headers: string[], body: Buffer): void {
+  res.writeHead(status, [...headers, 'content-length', String(body.length)]);
+  res.end(body);
+}
