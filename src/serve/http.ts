@@ -18,7 +18,9 @@ const TRACKER_ROUTES = /^\/v1\/(events|recommendations|stream|forget)(\?|$)/;
 
 export async function createHttpServer(system: System): Promise<FastifyInstance> {
   const serving = system.roles.includes('server');
-  // Set once the routes are: GET /v1/recommendations goes there before Fastify's routing.
+  // Set once the routes are: GET /v1/recommendations goes there before Fastify's routing, so the
+  // hooks below do not see it (recommendations-endpoint.ts sets its own CORS header); a hook that
+  // must apply to every request belongs in that handler too.
   let answerRecommendations: RecommendationsHandler | undefined;
   const app = Fastify({
     serverFactory: (fastifyHandler, options) =>
