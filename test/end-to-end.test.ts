@@ -88,6 +88,14 @@ describe('end to end through HTTP', () => {
     assert.equal((await fetch(`${running.url}/v1/recommendations?k=2`, { method: 'POST' })).status, 404);
   });
 
+  it('says so when the events it was asked to wait for are not applied in time', async () => {
+    // An offset far past the log's end: the request waits freshnessWaitMs, then answers from what is there.
+    const response = await fetch(`${running.url}/v1/recommendations?sessionId=shopper-1&k=2&after=0:999999999`);
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get('sessionwise-fresh'), 'false');
+    assert.equal(((await response.json()) as { fresh: boolean }).fresh, false);
+  });
+
   it('answers a failing recommender with 500 and goes on serving', async () => {
     const { recommender } = running.system;
     const recommend = recommender.recommend;
