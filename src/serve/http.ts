@@ -17,7 +17,6 @@ const READ_LIMIT_BYTES = 8 * 1024 * 1024;
 const TRACKER_ROUTES = /^\/v1\/(events|recommendations|stream|forget)(\?|$)/;
 
 export async function createHttpServer(system: System): Promise<FastifyInstance> {
-  const serving = system.roles.includes('server');
   // Set once the routes are: GET /v1/recommendations goes there before Fastify's routing, so the
   // hooks below do not see it (recommendations-endpoint.ts sets its own CORS header); a hook that
   // must apply to every request belongs in that handler too.
@@ -64,7 +63,7 @@ export async function createHttpServer(system: System): Promise<FastifyInstance>
 
   const metrics = createMetrics(system.store);
   if (system.roles.includes('collector')) collectorRoutes(app, system.collector, metrics);
-  if (serving) {
+  if (system.roles.includes('server')) {
     const answer = recommendationsEndpoint(system, metrics, (error) => app.log.error(error));
     servingRoutes(app, system, answer);
     streamRoutes(app, system, metrics);

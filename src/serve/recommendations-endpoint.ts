@@ -1,9 +1,9 @@
 /**
  * GET /v1/recommendations, answered on node:http's request and response. The route carries
  * nearly all of a server's traffic, and Fastify's lifecycle around it (request and reply objects,
- * hooks, validation, send) cost about 10 µs of a 100 µs request (BENCHMARKS.md, session 14): the
- * HTTP server (serve/http.ts) hands this path here before Fastify sees it, and the Fastify route
- * (what `inject` and HEAD reach) calls the same function.
+ * hooks, validation, send) cost 2-5% of its throughput (BENCHMARKS.md, session 14): the HTTP
+ * server (serve/http.ts) hands this path here before Fastify sees it, and the Fastify route (what
+ * `inject` and HEAD reach) calls the same function.
  */
 import type { ServerResponse } from 'node:http';
 import { parse } from 'node:querystring';
@@ -33,7 +33,7 @@ export function isRecommendationsUrl(url: string): boolean {
   return url.startsWith(RECOMMENDATIONS_PATH) && (url.length === RECOMMENDATIONS_PATH.length || url.charCodeAt(RECOMMENDATIONS_PATH.length) === 0x3f); // '?'
 }
 
-/** Each field's JSON type, to convert query-string text as Fastify's validator did (TypeBox's `Value.Convert` took 3 µs). */
+/** Each field's JSON type, to convert query-string text as Fastify's validator did (TypeBox's `Value.Convert` and `Value.Default` took 4 µs a query). */
 const FIELD_TYPES = new Map(Object.entries(RecommendationQuery.properties).map(([name, schema]) => [name, (schema as { type: string }).type]));
 const DEFAULTS = Object.entries(RecommendationQuery.properties).flatMap(([name, schema]) => ('default' in schema ? [[name, schema.default as unknown] as const] : []));
 

@@ -27,7 +27,6 @@ export const ShownItem = Type.Object({
   price: Type.Optional(Type.Number()),
   imageUrl: Type.Optional(Type.String()),
 });
-export const Decision = Type.Object({ itemId: Type.String(), rule: Type.String(), detail: Type.String() });
 
 export interface RecommendationList {
   strategy: string;
