@@ -18,7 +18,7 @@ import { TurnBatch } from './turn-batch.ts';
 
 export const RECOMMENDATIONS_PATH = '/v1/recommendations';
 
-export const RecommendationQuery = Type.Object(
+const RecommendationQuery = Type.Object(
   { ...listRequestFields, after: Type.Optional(Type.String({ maxLength: 4096, description: 'Token from POST /v1/events: answer once those events are applied.' })) },
   { additionalProperties: false },
 );
@@ -52,7 +52,7 @@ function convert(name: string, text: string | string[] | undefined): unknown {
 }
 
 /** The query string's fields, numbers and booleans converted and defaults filled, or why not. */
-export function readQuery(url: string): { query: Query } | { error: string } {
+function readQuery(url: string): { query: Query } | { error: string } {
   const at = url.indexOf('?');
   const fields: Record<string, unknown> = {};
   if (at >= 0) {
@@ -77,7 +77,7 @@ export function recommendationsEndpoint(system: System, metrics: Metrics, logErr
 
   const respond = async (url: string, res: ServerResponse): Promise<void> => {
     const read = readQuery(url);
-    if ('error' in read) return send(res, 400, JSON_HEADERS, Buffer.from(JSON.stringify({ error: read.error })));
+    if ('error' in read) return sendError(res, 400, read.error);
     const { query } = read;
     let fresh = true;
     if (query.after !== undefined) {
@@ -85,7 +85,7 @@ export function recommendationsEndpoint(system: System, metrics: Metrics, logErr
       try {
         need = decodeToken(query.after, system.log.partitions);
       } catch (error) {
-        return send(res, 400, JSON_HEADERS, Buffer.from(JSON.stringify({ error: `after: ${(error as Error).message}` })));
+        return sendError(res, 400, `after: ${(error as Error).message}`);
       }
       fresh = await processor.waitFor(need, config.freshnessWaitMs);
     }
@@ -98,10 +98,15 @@ export function recommendationsEndpoint(system: System, metrics: Metrics, logErr
   return (url, res) => {
     respond(url, res).catch((error: unknown) => {
       logError(error);
-      if (!res.headersSent) send(res, 500, JSON_HEADERS, Buffer.from(JSON.stringify({ error: (error as Error).message })));
+      if (!res.headersSent) sendError(res, 500, (error as Error).message);
       else res.destroy();
     });
   };
+}
+
+/** An error answer: `{error}`, as the Fastify routes answer theirs. */
+function sendError(res: ServerResponse, status: number, message: string): void {
+  send(res, status, JSON_HEADERS, Buffer.from(JSON.stringify({ error: message })));
 }
 
 function send(res: ServerResponse, status: number, headers: string[], body: Buffer): void {
