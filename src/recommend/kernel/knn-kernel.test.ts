@@ -33,6 +33,15 @@ describe('knn kernel', () => {
     for (const prefix of [...prefixes, ...prefixes.reverse()]) {
       assert.deepEqual(answer(used, prefix), answer(new SessionKnn(params), prefix), `prefix of ${prefix.length} items`);
     }
+    // Each request hashes into as many slots as it needs: one that follows a larger request that
+    // threw (its items left anywhere in the table) must not meet them.
+    const failing = () => {
+      throw new Error('rule failed');
+    };
+    for (let p = 0; p + 1 < prefixes.length; p++) {
+      assert.throws(() => used.candidates({ sessionId: 'eval', k: 20 }, withSession(store, prefixes[p]!), 20, failing), /rule failed/);
+      assert.deepEqual(answer(used, prefixes[p + 1]!), answer(new SessionKnn(params), prefixes[p + 1]!), `prefix of ${prefixes[p + 1]!.length} items after a throw`);
+    }
   });
 
   it('is left empty by a request whose rules throw', async () => {

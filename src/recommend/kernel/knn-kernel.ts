@@ -18,6 +18,8 @@ const KERNEL_FILE = 'src/recommend/kernel/dist/knn-kernel.wasm';
 
 interface KernelExports {
   [global: string]: { value: number } | unknown;
+  similarityBits: { value: number };
+  itemBits: { value: number };
   itemCount(): number;
   similarity(listCount: number, own: number, oldest: number, k: number): number;
   scoreNeighbours(count: number): number;
@@ -99,6 +101,8 @@ export type KernelViews = { [R in Region as R[0]]: R[1] extends 'i32' ? Int32Arr
 /** The item table's first size: a request that asks about candidates probes it even with no items scored. */
 const MIN_ITEM_SLOTS = 1024;
 const nextPowerOfTwo = (n: number) => 2 ** Math.ceil(Math.log2(Math.max(2, n)));
+/** log2 of the slots a table needs for `entries` (at most half full), at least `min` slots. */
+const tableBits = (entries: number, min: number) => Math.ceil(Math.log2(Math.max(min, 2 * entries)));
 
 export class KnnKernel {
   private readonly memory: InstanceType<WasmApi['Memory']>;
@@ -119,8 +123,18 @@ export class KnnKernel {
     this.ensureItems(0);
   }
 
-  /** Makes room for a request's inputs (the item table may be grown later by ensureItems). */
+  /**
+   * Makes room for a request's inputs (the item table may be grown later by ensureItems). The
+   * tables only grow, but each request hashes into as few of their slots as it needs: the slots
+   * of a small request share cache lines instead of lying one a line over a table sized for the
+   * largest request so far.
+   */
   ensureFront(needs: FrontNeeds): void {
+    this.growFront(needs);
+    this.exports.similarityBits.value = tableBits(needs.listIds, 2);
+  }
+
+  private growFront(needs: FrontNeeds): void {
     const f = this.front;
     if (needs.maxItem <= f.maxItem && needs.listIds <= f.listIds && needs.lists <= f.lists && needs.neighbours <= f.neighbours && needs.sequenceStride <= f.sequenceStride && needs.extras <= f.extras && needs.asked <= f.asked) return;
     const grown = (need: number, have: number) => (need <= have ? have : Math.max(need, 2 * have));
@@ -143,13 +157,15 @@ export class KnnKernel {
     this.views.distanceWeights.set(this.distanceWeights);
   }
 
-  /** Makes room in the item table for `entries` items (the front's contents stay where they are). */
+  /** Makes room in the item table for `entries` items (the front's contents stay where they are) and has the request use that many slots. */
   ensureItems(entries: number): void {
-    const slots = nextPowerOfTwo(Math.max(MIN_ITEM_SLOTS, 2 * entries));
-    if (slots <= this.itemCapacity) return;
-    this.itemCapacity = slots;
-    this.layout();
-    this.views.itemKeys.fill(0);
+    const bits = tableBits(entries, MIN_ITEM_SLOTS);
+    if (2 ** bits > this.itemCapacity) {
+      this.itemCapacity = 2 ** bits;
+      this.layout();
+      this.views.itemKeys.fill(0);
+    }
+    this.exports.itemBits.value = bits;
   }
 
   /** Items in the item table, in the order they were first scored. */
@@ -221,8 +237,6 @@ export class KnnKernel {
       end += Math.ceil((length * (type === 'i32' ? 4 : 8)) / 8) * 8;
       return at;
     });
-    this.setGlobal('similarityBits', Math.log2(f.similaritySlots));
-    this.setGlobal('itemBits', Math.log2(this.itemCapacity));
     this.setGlobal('memberWords', f.memberWords);
     this.setGlobal('sequenceStride', f.sequenceStride);
 
