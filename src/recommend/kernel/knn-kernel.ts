@@ -98,10 +98,9 @@ function regions(f: Front, itemSlots: number, distances: number) {
 type Region = ReturnType<typeof regions>[number];
 export type KernelViews = { [R in Region as R[0]]: R[1] extends 'i32' ? Int32Array : Float64Array };
 
-/** The item table's first size: a request that asks about candidates probes it even with no items scored. */
+/** The item table's least size, also the least a request uses: a request that asks about candidates probes it even with no items scored. */
 const MIN_ITEM_SLOTS = 1024;
-const nextPowerOfTwo = (n: number) => 2 ** Math.ceil(Math.log2(Math.max(2, n)));
-/** log2 of the slots a table needs for `entries` (at most half full), at least `min` slots. */
+/** log2 of the slots (a power of two) a table needs for `entries` (at most half full), at least `min` slots. */
 const tableBits = (entries: number, min: number) => Math.ceil(Math.log2(Math.max(min, 2 * entries)));
 
 export class KnnKernel {
@@ -148,7 +147,7 @@ export class KnnKernel {
       extras: grown(needs.extras, f.extras),
       asked: grown(needs.asked, f.asked),
       memberWords: 0,
-      similaritySlots: nextPowerOfTwo(2 * listIds),
+      similaritySlots: 2 ** tableBits(listIds, 2),
     };
     this.front.memberWords = (this.front.maxItem >>> 5) + 1;
     this.layout();
