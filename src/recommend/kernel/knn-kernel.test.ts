@@ -10,6 +10,9 @@ import { DEFAULT_KNN_PARAMS, SessionKnn } from '../session-knn.ts';
 import { KnnKernel } from './knn-kernel.ts';
 
 const allowAll = () => true;
+const failingRule = () => {
+  throw new Error('rule failed');
+};
 
 describe('knn kernel', () => {
   it('answers as a fresh engine after requests of every size have grown its memory', async () => {
@@ -35,11 +38,8 @@ describe('knn kernel', () => {
     }
     // Each request hashes into as many slots as it needs: one that follows a larger request that
     // threw (its items left anywhere in the table) must not meet them.
-    const failing = () => {
-      throw new Error('rule failed');
-    };
     for (let p = 0; p + 1 < prefixes.length; p++) {
-      assert.throws(() => used.candidates({ sessionId: 'eval', k: 20 }, withSession(store, prefixes[p]!), 20, failing), /rule failed/);
+      assert.throws(() => used.candidates({ sessionId: 'eval', k: 20 }, withSession(store, prefixes[p]!), 20, failingRule), /rule failed/);
       assert.deepEqual(answer(used, prefixes[p + 1]!), answer(new SessionKnn(params), prefixes[p + 1]!), `prefix of ${prefixes[p + 1]!.length} items after a throw`);
     }
   });
@@ -49,9 +49,7 @@ describe('knn kernel', () => {
     const knn = new SessionKnn({ ...DEFAULT_KNN_PARAMS, revisitWeight: 0.25 });
     const request = { sessionId: 'eval', k: 3 };
     const reader = withSession(store, ['a', 'b']);
-    assert.throws(() => knn.candidates(request, reader, 3, () => {
-      throw new Error('rule failed');
-    }), /rule failed/);
+    assert.throws(() => knn.candidates(request, reader, 3, failingRule), /rule failed/);
     const answer = (engine: SessionKnn) => Array.from(engine.candidates(request, reader, 3, allowAll).features);
     assert.deepEqual(answer(knn), answer(new SessionKnn(knn.params)));
   });
