@@ -13,4 +13,6 @@ COPY src ./src
 RUN CKJS_LINKING=dynamic npm ci --no-audit --no-fund
 ENV HOST=0.0.0.0 PORT=8080 DATA_DIR=/data
 EXPOSE 8080
-ENTRYPOINT ["node", "--max-semi-space-size=64", "bin/sessionwise.js"]
+# The launch of `npm start` and bin/sessionwise.js: environment, then node flags (README, "Configuration").
+ENV GLIBC_TUNABLES=glibc.malloc.hugetlb=1
+ENTRYPOINT ["node", "--max-semi-space-size=64", "--use-largepages=silent", "bin/sessionwise.js"]

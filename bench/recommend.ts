@@ -18,7 +18,7 @@
 import http from 'node:http';
 import { engineOptions, engineRun, requestOrder } from './diginetica-system.ts';
 import { openLoop } from './open-loop.ts';
-import { bundled, getJson, info, REPO_ROOT, round, runAutocannon, serverNodeFlags, spawnNode, type ChildServer, type OptionSpec, type Result } from './support.ts';
+import { bundled, getJson, info, REPO_ROOT, round, runAutocannon, serverLaunch, spawnNode, type ChildServer, type OptionSpec, type Result } from './support.ts';
 
 export const options = {
   duration: { default: 15, help: 'seconds of each measured phase' },
@@ -39,13 +39,14 @@ export interface ServerInfo {
   [key: string]: unknown;
 }
 
-/** The recommend server of this checkout or of another (`root`), with that checkout's node flags, on core 0; resolves once it serves. */
+/** The recommend server of this checkout or of another (`root`), launched as that checkout's `npm start` launches, on core 0; resolves once it serves. */
 export async function startServer(train: string, test: string, recommender: string, env: NodeJS.ProcessEnv, root = REPO_ROOT): Promise<{ server: ChildServer; info: ServerInfo }> {
   let resolveInfo: (value: ServerInfo) => void = () => undefined;
   const ready = new Promise<ServerInfo>((r) => (resolveInfo = r));
-  const server = spawnNode([...serverNodeFlags(root), '--expose-gc', await bundled('recommend-server', root), train, test, recommender], {
+  const launch = serverLaunch(root);
+  const server = spawnNode([...launch.flags, '--expose-gc', await bundled('recommend-server', root), train, test, recommender], {
     core: 0,
-    env,
+    env: { ...launch.env, ...env },
     onLine: (line) => (line.startsWith('{') ? resolveInfo(JSON.parse(line) as ServerInfo) : process.stderr.write(`[server] ${line}\n`)),
   });
   const exited = new Promise<never>((_, reject) => server.process.once('exit', (code) => reject(new Error(`recommend server exited (${code}) before serving`))));

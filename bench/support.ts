@@ -109,11 +109,13 @@ export function removeDir(dir: string): void {
   tempDirs.delete(dir);
 }
 
-/** Process memory as Node reports it, in MiB. */
-export function memoryMiB(): { rss: number; heapUsed: number; external: number; arrayBuffers: number } {
+/** Process memory as Node reports it, and how much of it is on transparent huge pages (Linux), in MiB. */
+export function memoryMiB(): { rss: number; heapUsed: number; external: number; arrayBuffers: number; hugePages?: number } {
   const m = process.memoryUsage();
   const mib = (b: number) => round(b / 2 ** 20, 1);
-  return { rss: mib(m.rss), heapUsed: mib(m.heapUsed), external: mib(m.external), arrayBuffers: mib(m.arrayBuffers) };
+  const smaps = existsSync('/proc/self/smaps_rollup') ? readFileSync('/proc/self/smaps_rollup', 'utf8') : '';
+  const hugeKiB = /^AnonHugePages:\s+(\d+) kB$/m.exec(smaps)?.[1];
+  return { rss: mib(m.rss), heapUsed: mib(m.heapUsed), external: mib(m.external), arrayBuffers: mib(m.arrayBuffers), ...(hugeKiB === undefined ? {} : { hugePages: mib(Number(hugeKiB) * 1024) }) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -126,8 +128,14 @@ export function hasTaskset(): boolean {
   return tasksetChecked;
 }
 
+/** The kernel's transparent huge page mode (`always`, `madvise` or `never`): with `never` the launch's huge pages are not had. */
+function transparentHugePages(): string {
+  const path = '/sys/kernel/mm/transparent_hugepage/enabled';
+  return existsSync(path) ? (/\[(\w+)\]/.exec(readFileSync(path, 'utf8'))?.[1] ?? 'unknown') : 'unavailable';
+}
+
 export function machine(): Result {
-  return { cpus: cpus().length, cpusAvailable: availableParallelism(), cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version, taskset: hasTaskset() };
+  return { cpus: cpus().length, cpusAvailable: availableParallelism(), cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version, taskset: hasTaskset(), transparentHugePages: transparentHugePages() };
 }
 
 /** The command line that runs `args` under node, pinned to `core` when taskset is available. */
@@ -170,23 +178,33 @@ export interface SpawnOptions {
   onLine?: (line: string) => void;
 }
 
-/**
- * The node flags `npm start` runs the product with (package.json's start script, of this checkout
- * or of `root`): benchmarks run their servers with them too.
- */
-export function productNodeFlags(root = REPO_ROOT): string[] {
-  const { scripts } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: { start: string } };
-  const flags = /^node((?:\s+--\S+)*)\s+bin\/sessionwise\.js\b/.exec(scripts.start);
-  if (!flags) throw new Error(`package.json's start script is not "node [--flags] bin/sessionwise.js ...": ${scripts.start}`);
-  return flags[1]!.split(/\s+/).filter(Boolean);
+/** How a process is launched: environment variables, then node flags. */
+export interface Launch {
+  env: Record<string, string>;
+  flags: string[];
 }
 
 /**
- * A benchmark server's node flags: the product's, then BENCH_SERVER_NODE_FLAGS, e.g.
+ * How `npm start` launches the product (package.json's start script, of this checkout or of
+ * `root`): `[NAME=value ...] node [--flags] bin/sessionwise.js ...`. Benchmarks run their servers
+ * the same way.
+ */
+export function productLaunch(root = REPO_ROOT): Launch {
+  const { scripts } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  const parts = /^((?:[A-Z_]+=\S+\s+)*)node((?:\s+--\S+)*)\s+bin\/sessionwise\.js\b/.exec(scripts.start);
+  if (!parts) throw new Error(`package.json's start script is not "[NAME=value ...] node [--flags] bin/sessionwise.js ...": ${scripts.start}`);
+  const words = (text: string) => text.split(/\s+/).filter(Boolean);
+  const env = Object.fromEntries(words(parts[1]!).map((assignment) => [assignment.slice(0, assignment.indexOf('=')), assignment.slice(assignment.indexOf('=') + 1)]));
+  return { env, flags: words(parts[2]!) };
+}
+
+/**
+ * A benchmark server's launch: the product's, with BENCH_SERVER_NODE_FLAGS after its flags, e.g.
  * "--cpu-prof --cpu-prof-dir=prof" to profile it.
  */
-export function serverNodeFlags(root = REPO_ROOT): string[] {
-  return [...productNodeFlags(root), ...(process.env.BENCH_SERVER_NODE_FLAGS ?? '').split(' ').filter(Boolean)];
+export function serverLaunch(root = REPO_ROOT): Launch {
+  const { env, flags } = productLaunch(root);
+  return { env, flags: [...flags, ...(process.env.BENCH_SERVER_NODE_FLAGS ?? '').split(' ').filter(Boolean)] };
 }
 
 /**
@@ -253,10 +271,11 @@ export async function waitUntil(what: string, check: () => Promise<boolean>, tim
 export async function startCliServer(options: { core: number; env?: NodeJS.ProcessEnv }): Promise<{ url: string; dataDir: string; server: ChildServer; stop(): Promise<void> }> {
   const port = await freePort();
   const dataDir = tempDir('server');
-  const server = spawnNode([...serverNodeFlags(), '--import', 'tsx', 'src/cli/main.ts', 'start', '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir], {
+  const launch = serverLaunch();
+  const server = spawnNode([...launch.flags, '--import', 'tsx', 'src/cli/main.ts', 'start', '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir], {
     core: options.core,
     // The demo shop would seed its synthetic history and catalog; only the rerank benchmark wants it.
-    env: { LOG_LEVEL: 'silent', DEMO: 'false', ...options.env },
+    env: { ...launch.env, LOG_LEVEL: 'silent', DEMO: 'false', ...options.env },
   });
   const url = `http://127.0.0.1:${port}`;
   const agent = new http.Agent({ keepAlive: false });
