@@ -191,7 +191,7 @@ export interface Launch {
  */
 export function productLaunch(root = REPO_ROOT): Launch {
   const { scripts } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: { start: string } };
-  const parts = /^((?:[A-Z_]+=\S+\s+)*)node((?:\s+--\S+)*)\s+bin\/sessionwise\.js\b/.exec(scripts.start);
+  const parts = /^((?:[A-Z_][A-Z0-9_]*=\S+\s+)*)node((?:\s+--\S+)*)\s+bin\/sessionwise\.js\b/.exec(scripts.start);
   if (!parts) throw new Error(`package.json's start script is not "[NAME=value ...] node [--flags] bin/sessionwise.js ...": ${scripts.start}`);
   const words = (text: string) => text.split(/\s+/).filter(Boolean);
   const env = Object.fromEntries(words(parts[1]!).map((assignment) => [assignment.slice(0, assignment.indexOf('=')), assignment.slice(assignment.indexOf('=') + 1)]));
