@@ -7,7 +7,7 @@
  * `answersDigest` (of the warm-up round's answers) tells whether a change to the engine kept them.
  */
 import { engineOptions, engineRun } from './diginetica-system.ts';
-import { bundled, info, serverLaunch, spawnNode, type OptionSpec, type Result } from './support.ts';
+import { bundled, info, spawnServer, type OptionSpec, type Result } from './support.ts';
 
 export const options = {
   requests: { default: 20_000, help: 'requests a round (test prefixes in --order, wrapping)' },
@@ -21,10 +21,9 @@ export async function run(args: string[]): Promise<Result> {
   const { o, train, test, env } = start;
   info('loading Diginetica on core 0 (about a minute), then timing requests');
   let result: Result | undefined;
-  const launch = serverLaunch();
-  const runner = spawnNode([...launch.flags, '--expose-gc', await bundled('engine-runner'), train, test, o.recommender, String(o.requests), String(o.rounds), o.order], {
+  const runner = spawnServer(['--expose-gc', await bundled('engine-runner'), train, test, o.recommender, String(o.requests), String(o.rounds), o.order], {
     core: 0,
-    env: { ...launch.env, ...env },
+    env,
     onLine: (line) => (line.startsWith('{') ? (result = JSON.parse(line) as Result) : process.stderr.write(`[engine] ${line}\n`)),
   });
   const code = await new Promise<number | null>((done) => runner.process.once('exit', done));

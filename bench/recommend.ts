@@ -18,7 +18,7 @@
 import http from 'node:http';
 import { engineOptions, engineRun, requestOrder } from './diginetica-system.ts';
 import { openLoop } from './open-loop.ts';
-import { bundled, getJson, info, REPO_ROOT, round, runAutocannon, serverLaunch, spawnNode, type ChildServer, type OptionSpec, type Result } from './support.ts';
+import { bundled, getJson, info, REPO_ROOT, round, runAutocannon, spawnServer, type ChildServer, type OptionSpec, type Result } from './support.ts';
 
 export const options = {
   duration: { default: 15, help: 'seconds of each measured phase' },
@@ -43,12 +43,11 @@ export interface ServerInfo {
 export async function startServer(train: string, test: string, recommender: string, env: NodeJS.ProcessEnv, root = REPO_ROOT): Promise<{ server: ChildServer; info: ServerInfo }> {
   let resolveInfo: (value: ServerInfo) => void = () => undefined;
   const ready = new Promise<ServerInfo>((r) => (resolveInfo = r));
-  const launch = serverLaunch(root);
-  const server = spawnNode([...launch.flags, '--expose-gc', await bundled('recommend-server', root), train, test, recommender], {
-    core: 0,
-    env: { ...launch.env, ...env },
-    onLine: (line) => (line.startsWith('{') ? resolveInfo(JSON.parse(line) as ServerInfo) : process.stderr.write(`[server] ${line}\n`)),
-  });
+  const server = spawnServer(
+    ['--expose-gc', await bundled('recommend-server', root), train, test, recommender],
+    { core: 0, env, onLine: (line) => (line.startsWith('{') ? resolveInfo(JSON.parse(line) as ServerInfo) : process.stderr.write(`[server] ${line}\n`)) },
+    root,
+  );
   const exited = new Promise<never>((_, reject) => server.process.once('exit', (code) => reject(new Error(`recommend server exited (${code}) before serving`))));
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('recommend server not ready after 300 s')), 300_000)));

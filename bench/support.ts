@@ -202,9 +202,15 @@ export function productLaunch(root = REPO_ROOT): Launch {
  * A benchmark server's launch: the product's, with BENCH_SERVER_NODE_FLAGS after its flags, e.g.
  * "--cpu-prof --cpu-prof-dir=prof" to profile it.
  */
-export function serverLaunch(root = REPO_ROOT): Launch {
+function serverLaunch(root = REPO_ROOT): Launch {
   const { env, flags } = productLaunch(root);
   return { env, flags: [...flags, ...(process.env.BENCH_SERVER_NODE_FLAGS ?? '').split(' ').filter(Boolean)] };
+}
+
+/** `spawnNode` for a benchmark server: launched as `serverLaunch(root)` says, `options.env` over the launch's environment. */
+export function spawnServer(args: string[], options: SpawnOptions = {}, root = REPO_ROOT): ChildServer {
+  const launch = serverLaunch(root);
+  return spawnNode([...launch.flags, ...args], { ...options, env: { ...launch.env, ...options.env } });
 }
 
 /**
@@ -220,7 +226,7 @@ export async function bundled(name: string, root = REPO_ROOT): Promise<string> {
 }
 
 /** Starts `node <args>` (pinned to a core when asked) in the repository root. */
-export function spawnNode(args: string[], options: SpawnOptions = {}): ChildServer {
+function spawnNode(args: string[], options: SpawnOptions = {}): ChildServer {
   installExitHook();
   const { command, args: argv } = pinnedNode(options.core, args);
   const child = spawn(command, argv, { cwd: REPO_ROOT, env: { ...process.env, ...options.env }, stdio: ['pipe', 'pipe', 'inherit'] });
@@ -271,11 +277,10 @@ export async function waitUntil(what: string, check: () => Promise<boolean>, tim
 export async function startCliServer(options: { core: number; env?: NodeJS.ProcessEnv }): Promise<{ url: string; dataDir: string; server: ChildServer; stop(): Promise<void> }> {
   const port = await freePort();
   const dataDir = tempDir('server');
-  const launch = serverLaunch();
-  const server = spawnNode([...launch.flags, '--import', 'tsx', 'src/cli/main.ts', 'start', '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir], {
+  const server = spawnServer(['--import', 'tsx', 'src/cli/main.ts', 'start', '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir], {
     core: options.core,
     // The demo shop would seed its synthetic history and catalog; only the rerank benchmark wants it.
-    env: { ...launch.env, LOG_LEVEL: 'silent', DEMO: 'false', ...options.env },
+    env: { LOG_LEVEL: 'silent', DEMO: 'false', ...options.env },
   });
   const url = `http://127.0.0.1:${port}`;
   const agent = new http.Agent({ keepAlive: false });
