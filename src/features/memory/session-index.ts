@@ -66,6 +66,8 @@ export class SessionIndex {
   private readonly packedPostings = new PackingArray();
   /** Where copySessions leaves what its first pass read, so that the compiler keeps the reads. */
   private touched = 0;
+  /** Scratch of copySessions: where each copied session's row starts. */
+  private rowStarts = new Int32Array(0);
 
   constructor(
     readonly capacity = 1_000_000,
@@ -144,17 +146,24 @@ export class SessionIndex {
    * the copy then finds rows and tails in cache.
    */
   copySessions(ids: Int32Array, count: number, into: Int32Array, lengths: Int32Array): void {
-    const { inline, tails } = this;
+    const { inline, tails, capacity } = this;
+    // Each row's start, found once: an integer division a time is no small part of this loop.
+    if (this.rowStarts.length < count) this.rowStarts = new Int32Array(count);
+    const rows = this.rowStarts;
     let touched = 0;
     for (let n = 0; n < count; n++) {
-      lengths[n] = this.length(ids[n]!);
-      touched |= inline[(ids[n]! % this.capacity) * INLINE]!;
+      const id = ids[n]!;
+      const slot = id % capacity;
+      const row = slot * INLINE;
+      rows[n] = row;
+      lengths[n] = this.isLive(id) ? this.lengths[slot]! : 0;
+      touched |= inline[row]!;
     }
-    for (let n = 0; n < count; n++) if (lengths[n]! > INLINE) touched |= tails[inline[(ids[n]! % this.capacity) * INLINE + SPILL_AT]! * TAIL]!;
+    for (let n = 0; n < count; n++) if (lengths[n]! > INLINE) touched |= tails[inline[rows[n]! + SPILL_AT]! * TAIL]!;
     this.touched = touched;
     for (let n = 0; n < count; n++) {
       const length = lengths[n]!;
-      const from = (ids[n]! % this.capacity) * INLINE;
+      const from = rows[n]!;
       const to = n * MAX_SEQUENCE;
       if (length <= INLINE) {
         for (let j = 0; j < length; j++) into[to + j] = inline[from + j]!;
