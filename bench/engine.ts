@@ -7,7 +7,7 @@
  * `answersDigest` (of the warm-up round's answers) tells whether a change to the engine kept them.
  */
 import { engineOptions, engineRun } from './diginetica-system.ts';
-import { bundled, info, spawnServer, type OptionSpec, type Result } from './support.ts';
+import { bundled, info, measuringProcess, type OptionSpec, type Result } from './support.ts';
 
 export const options = {
   requests: { default: 20_000, help: 'requests a round (test prefixes in --order, wrapping)' },
@@ -20,13 +20,6 @@ export async function run(args: string[]): Promise<Result> {
   if ('skip' in start) return start.skip;
   const { o, train, test, env } = start;
   info('loading Diginetica on core 0 (about a minute), then timing requests');
-  let result: Result | undefined;
-  const runner = spawnServer(['--expose-gc', await bundled('engine-runner'), train, test, o.recommender, String(o.requests), String(o.rounds), o.order], {
-    core: 0,
-    env,
-    onLine: (line) => (line.startsWith('{') ? (result = JSON.parse(line) as Result) : process.stderr.write(`[engine] ${line}\n`)),
-  });
-  const code = await new Promise<number | null>((done) => runner.process.once('exit', done));
-  if (!result) throw new Error(`engine runner exited (${code}) without a result`);
+  const result = await measuringProcess(['--expose-gc', await bundled('engine-runner'), train, test, o.recommender, String(o.requests), String(o.rounds), o.order], env, 'engine');
   return { ...result, config: o };
 }

@@ -15,7 +15,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { engineOptions, engineRun, requestOrder } from './diginetica-system.ts';
 import { startServer } from './recommend.ts';
-import { info, REPO_ROOT, round, runAutocannon, type ChildServer, type OptionSpec, type Result } from './support.ts';
+import { info, REPO_ROOT, round, runAutocannon, spread, type ChildServer, type OptionSpec, type Result } from './support.ts';
 
 export const options = {
   base: { default: '', help: 'the other checkout (A), with bench/recommend-server.ts and node_modules (default: this one)' },
@@ -86,11 +86,4 @@ export async function run(args: string[]): Promise<Result> {
   } finally {
     for (const build of builds) await build.server.stop();
   }
-}
-
-/** Median, quartiles and extremes (nearest rank). */
-function spread(values: number[], digits: number): { median: number; q1: number; q3: number; min: number; max: number } {
-  const sorted = [...values].sort((x, y) => x - y);
-  const at = (q: number) => round(sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!, digits);
-  return { median: at(0.5), q1: at(0.25), q3: at(0.75), min: at(0), max: at(1) };
 }

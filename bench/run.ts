@@ -57,6 +57,12 @@ const BENCHMARKS: Record<string, Entry> = {
     core: 1,
     load: () => import('./engine.ts'),
   },
+  'engine-ab': {
+    summary: 'two engines (this checkout and --base <dir>) loaded in one process on core 0, blocks of in-process requests alternating between them',
+    target: "which build's engine is faster: the median ratio of the two builds' times a request, block by block",
+    core: 1,
+    load: () => import('./engine-ab.ts'),
+  },
   freshness: {
     summary: 'event accepted -> reflected in that session: POST one event, GET with after=<token>; real server on core 0',
     target: 'p99 <= 10 ms',

@@ -94,6 +94,13 @@ export function summarize(values: ArrayLike<number>, digits = 3): Summary {
   return { count: n, mean: round(total / n, digits), p50: round(at(50), digits), p90: round(at(90), digits), p99: round(at(99), digits), p999: round(at(99.9), digits), max: round(at(100), digits) };
 }
 
+/** Median, quartiles and extremes (nearest rank). */
+export function spread(values: number[], digits: number): { median: number; q1: number; q3: number; min: number; max: number } {
+  const sorted = [...values].sort((x, y) => x - y);
+  const at = (q: number) => round(sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!, digits);
+  return { median: at(0.5), q1: at(0.25), q3: at(0.75), min: at(0), max: at(1) };
+}
+
 /** Temporary dirs not yet removed: the exit hook removes them when a run is cut short. */
 const tempDirs = new Set<string>();
 
@@ -223,6 +230,19 @@ export async function bundled(name: string, root = REPO_ROOT): Promise<string> {
   const outfile = join(root, 'bench', 'out', `${name}.mjs`);
   await build({ entryPoints: [join(root, 'bench', `${name}.ts`)], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile, logLevel: 'warning' });
   return outfile;
+}
+
+/**
+ * Runs a measuring process (`node <args>` on core 0, launched as `npm start` launches the product)
+ * to its end; resolves with the JSON line it printed on stdout, its other lines going to stderr
+ * tagged with `label`.
+ */
+export async function measuringProcess(args: string[], env: NodeJS.ProcessEnv, label: string): Promise<Result> {
+  let result: Result | undefined;
+  const child = spawnServer(args, { core: 0, env, onLine: (line) => (line.startsWith('{') ? (result = JSON.parse(line) as Result) : process.stderr.write(`[${label}] ${line}\n`)) });
+  const code = await new Promise<number | null>((done) => child.process.once('exit', done));
+  if (!result) throw new Error(`${label} exited (${code}) without a result`);
+  return result;
 }
 
 /** Starts `node <args>` (pinned to a core when asked) in the repository root. */
