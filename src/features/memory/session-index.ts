@@ -147,7 +147,7 @@ export class SessionIndex {
    */
   copySessions(ids: Int32Array, count: number, into: Int32Array, lengths: Int32Array): void {
     const { inline, tails, capacity } = this;
-    // Each row's start, found once: an integer division a time is no small part of this loop.
+    // Each row's start, found once (an integer division) for the three passes below.
     if (this.rowStarts.length < count) this.rowStarts = new Int32Array(count);
     const rows = this.rowStarts;
     let touched = 0;
