@@ -13,11 +13,14 @@
  *          Node's HTTP stack and Fastify give on their own, to judge the recommendation p99 by;
  *   ceiling: the max phase's load on GET /healthz, right after it: the throughput the same
  *          machine, client and server give a route that does no work, to judge `max` by (this
- *          machine's speed drifts by up to 2x between hours).
+ *          machine's speed drifts by up to 2x between hours);
+ *   stalls: both cores' own gaps, the server idle (bench/stall-meter.ts): how often and how long
+ *          the machine took a core away in this run's minutes, to judge the open loops' p99 by.
  */
 import http from 'node:http';
 import { engineOptions, engineRun, requestOrder } from './diginetica-system.ts';
 import { openLoop } from './open-loop.ts';
+import { measureStalls } from './stall-meter.ts';
 import { bundled, getJson, info, REPO_ROOT, round, runAutocannon, spawnServer, type ChildServer, type OptionSpec, type Result } from './support.ts';
 
 export const options = {
@@ -30,6 +33,7 @@ export const options = {
   searchSeconds: { default: 5, help: 'seconds of each step of the sustainable-rate search' },
   rate: { default: 1000, help: 'requests/s of the fixed-rate phases' },
   rateConnections: { default: 16, help: 'connections for the autocannon fixed-rate phase' },
+  stallSeconds: { default: 10, help: "seconds of the machine's own stalls, measured on both cores after the phases (0: not measured)" },
   ...engineOptions,
 } satisfies OptionSpec;
 
@@ -137,6 +141,12 @@ export async function run(args: string[]): Promise<Result> {
     info(`noise floor: paced GET /healthz at ${o.rate} requests/s, ${o.duration} s`);
     const floor = await openLoop({ base, path: () => '/healthz', rate: o.rate, durationS: o.duration });
     info(`at ${o.rate}/s: paced p99 ${paced.latencyMs.p99} ms, autocannon-rate p99 ${rate.latencyMs.p99} ms, /healthz p99 ${floor.latencyMs.p99} ms`);
+    let machineStalls;
+    if (o.stallSeconds > 0) {
+      info(`machine stalls: a spinning process on each core, the server idle, ${o.stallSeconds} s`);
+      machineStalls = await measureStalls([0, 1], o.stallSeconds);
+      info(`machine stalls: ${JSON.stringify(machineStalls)}`);
+    }
     return {
       strategy: check.strategy,
       requestsPerSecond: max.requestsPerSecond,
@@ -151,6 +161,7 @@ export async function run(args: string[]): Promise<Result> {
       },
       max: { autocannon: max.autocannon, failed: max.non2xx + max.errors + max.timeouts, connections: o.connections },
       ceiling: { requestsPerSecond: ceiling.requestsPerSecond, latencyMs: ceiling.latencyMs, maxShare: round(max.requestsPerSecond / ceiling.requestsPerSecond, 3) },
+      machineStalls,
       server: loaded,
       sample: check,
       config: o,

@@ -1,0 +1,35 @@
+/**
+ * How long the machine itself takes a core away from whatever runs on it: one process pinned to
+ * each core (bench/stall-spinner.ts) reads the clock in a tight loop, and every gap between two
+ * readings is time nothing of it ran. On the benchmark VMs the hypervisor takes a core away for
+ * 10-50 ms a few times in 20 s without the guest counting it as steal time (BENCHMARKS.md, session
+ * 19); at 10,000 requests/s a 25 ms gap queues 250 requests, so these gaps bound what an open
+ * loop's p99 can show on such a machine.
+ */
+import { spawn } from 'node:child_process';
+import type { Stalls } from './stall-spinner.ts';
+import { bundled, pinnedNode } from './support.ts';
+
+export type { Stalls };
+
+/** The stalls of each of `cores` over the same `seconds`, by one spinning process per core; `spinner` defaults to the bundled stall-spinner. */
+export async function measureStalls(cores: number[], seconds: number, spinner?: string[]): Promise<Record<string, Stalls>> {
+  const script = spinner ?? [await bundled('stall-spinner')];
+  const measured = await Promise.all(cores.map((core) => spinOn(core, [...script, String(seconds)])));
+  return Object.fromEntries(cores.map((core, i) => [`core${core}`, measured[i]!]));
+}
+
+/** Runs the spinner (`node <args>`) pinned to `core`; resolves with the JSON line it printed. */
+function spinOn(core: number, args: string[]): Promise<Stalls> {
+  const { command, args: argv } = pinnedNode(core, args);
+  const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (text: string) => (out += text));
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      if (code !== 0) return reject(new Error(`stall meter on core ${core} exited with ${code}`));
+      resolve(JSON.parse(out.trim().split('\n').pop()!) as Stalls);
+    });
+  });
+}
