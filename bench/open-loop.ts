@@ -113,6 +113,10 @@ export async function openLoop(options: OpenLoopOptions): Promise<OpenLoopResult
   gcWatch.observe({ entryTypes: ['gc'] });
 
   const { hostname, port, host } = new URL(options.base);
+  // The headers autocannon sends, in its order: node's HTTP parser is compiled for the headers it
+  // has seen, and a phase after autocannon's with others (a lone lower-case `host`) measured the
+  // server re-optimizing it (BENCHMARKS.md, session 18).
+  const headers = `Host: ${host}\r\nConnection: keep-alive`;
   const maxInFlight = options.maxInFlight ?? 256;
   const total = Math.round(options.rate * options.durationS);
   const latencies = new Float64Array(total);
@@ -175,7 +179,7 @@ export async function openLoop(options: OpenLoopOptions): Promise<OpenLoopResult
     /** Writes the i-th request sent, which was due `dueMs` after the start (skipped ones count in the schedule). */
     const write = (connection: Connection, i: number, dueMs: number): void => {
       lags[i] = performance.now() - start - dueMs;
-      connection.send(Buffer.from(`GET ${options.path(i)} HTTP/1.1\r\nhost: ${host}\r\n\r\n`, 'latin1'), (status, latency) => {
+      connection.send(Buffer.from(`GET ${options.path(i)} HTTP/1.1\r\n${headers}\r\n\r\n`, 'latin1'), (status, latency) => {
         inFlight--;
         if (status === 200) latencies[answered++] = latency;
         else failed++;
