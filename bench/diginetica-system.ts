@@ -8,8 +8,8 @@ import { performance } from 'node:perf_hooks';
 import { loadConfig, type Config } from '../src/config/config.ts';
 import { liveSessionEvents, loadEvents, readSessions, readTestPairs, sequentialSessionEvents } from '../src/eval/load-sessions.ts';
 import { MemoryFeatureStore } from '../src/features/memory/memory-store.ts';
-import { mulberry32 } from '../src/prng.ts';
 import { openEmbeddedSystem, type System } from '../src/system.ts';
+import { checkOrder } from './request-order.ts';
 import { datasetFiles, memoryMiB, parseOptions, round, tempDir, type OptionSpec, type Options, type Result } from './support.ts';
 
 /** The engine settings a benchmark passes (MODEL_FILE, PARAMS_FILE, EXPLORATION_SHARE). */
@@ -26,25 +26,6 @@ export const engineOptions = {
     help: 'order of the requests over the test prefixes: file (a session\'s growing prefixes one after another, so consecutive requests share neighbours) or shuffled (a fixed permutation, as interleaved shoppers arrive)',
   },
 } satisfies OptionSpec;
-
-/** Fails on an --order the benchmarks do not know, before a minute of loading. */
-export function checkOrder(order: string): void {
-  if (order !== 'file' && order !== 'shuffled') throw new Error(`--order must be file or shuffled, got ${order}`);
-}
-
-/** The test prefix (its `test-<n>` number) that request i names, wrapping over `count` prefixes. */
-export function requestOrder(order: string, count: number): (i: number) => number {
-  checkOrder(order);
-  if (order === 'file') return (i) => i % count;
-  // Fisher-Yates with a fixed seed: the same order in every run and in both benchmarks.
-  const random = mulberry32(20_260_101);
-  const permutation = Int32Array.from({ length: count }, (_, i) => i);
-  for (let i = count - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [permutation[i], permutation[j]] = [permutation[j]!, permutation[i]!];
-  }
-  return (i) => permutation[i % count]!;
-}
 
 /** The Diginetica training sessions and test pairs, or the skip result where they are absent. */
 export function digineticaFiles(): { train: string; test: string } | { skip: Result } {

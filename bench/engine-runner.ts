@@ -11,7 +11,8 @@ import { createHash, type Hash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { createMetrics } from '../src/ops/metrics.ts';
 import { recommendationList } from '../src/serve/recommendations.ts';
-import { openDigineticaSystem, requestOrder } from './diginetica-system.ts';
+import { openDigineticaSystem } from './diginetica-system.ts';
+import { requestOrder } from './request-order.ts';
 import { info, round, summarize } from './support.ts';
 
 const [trainPath, testPath, recommender, requestsArg, roundsArg, order = 'file'] = process.argv.slice(2);

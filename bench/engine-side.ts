@@ -6,7 +6,8 @@
 import { performance } from 'node:perf_hooks';
 import { createMetrics } from '../src/ops/metrics.ts';
 import { recommendationList } from '../src/serve/recommendations.ts';
-import { openDigineticaSystem, requestOrder, type EngineEnv } from './diginetica-system.ts';
+import { openDigineticaSystem, type EngineEnv } from './diginetica-system.ts';
+import { requestOrder } from './request-order.ts';
 
 export interface EngineSide {
   /** Asks for the next `requests` test prefixes one after another; µs a request. */

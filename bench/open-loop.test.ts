@@ -6,13 +6,18 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { openLoop } from './open-loop.ts';
+import { openLoop, openLoopAside, planPaths } from './open-loop.ts';
 
 describe('openLoop', () => {
   let server: http.Server;
   let base = '';
   before(async () => {
     server = http.createServer((request, response) => {
+      if (request.url === '/headers') {
+        const body = JSON.stringify(request.rawHeaders);
+        response.writeHead(200, { 'content-length': Buffer.byteLength(body) });
+        return void response.end(body);
+      }
       if (request.url?.startsWith('/slow')) {
         setTimeout(() => response.end('ok'), request.url === '/slow' ? 200 : 50);
         return;
@@ -74,5 +79,38 @@ describe('openLoop', () => {
 
   it('refuses an answer it cannot delimit', async () => {
     await assert.rejects(openLoop({ base, path: () => '/chunked', rate: 100, durationS: 0.1 }), /answer without Content-Length/);
+  });
+
+  it("sends autocannon's headers, in its order", async () => {
+    let seen: string[] = [];
+    const record = (request: http.IncomingMessage): void => void (seen = request.rawHeaders);
+    server.on('request', record);
+    try {
+      const result = await openLoop({ base, path: () => '/headers', rate: 100, durationS: 0.05 });
+      assert.equal(result.answered, 5);
+      assert.deepEqual(seen, ['Host', base.slice('http://'.length), 'Connection', 'keep-alive']);
+    } finally {
+      server.off('request', record);
+    }
+  });
+
+  it('runs a plan in a process of its own, asking for the paths the plan names', async () => {
+    const runner = ['--import', 'tsx', 'bench/open-loop-process.ts'];
+    const result = await openLoopAside({ base, rate: 200, durationS: 0.5, paths: { path: '/ok?aside' } }, 0, runner);
+    assert.equal(result.sent, 100);
+    assert.equal(result.answered, 100);
+    assert.equal(result.failed, 0);
+    const missing = await openLoopAside({ base, rate: 100, durationS: 0.1, paths: { path: '/missing' } }, 0, runner);
+    assert.equal(missing.failed, 10);
+  });
+
+  it("names the test prefixes from the plan's start, in the benchmark's order", () => {
+    const file = planPaths({ prefixes: { order: 'file', count: 3, from: 2 } });
+    assert.deepEqual([0, 1, 2, 3].map(file), [2, 0, 1, 2].map((n) => `/v1/recommendations?sessionId=test-${n}&k=20`));
+    const shuffled = planPaths({ prefixes: { order: 'shuffled', count: 50, from: 0 } });
+    const prefixes = Array.from({ length: 50 }, (_, i) => Number(/test-(\d+)/.exec(shuffled(i))![1]));
+    assert.deepEqual([...prefixes].sort((a, b) => a - b), Array.from({ length: 50 }, (_, i) => i));
+    assert.notDeepEqual(prefixes, Array.from({ length: 50 }, (_, i) => i));
+    assert.equal(planPaths({ path: '/healthz' })(7), '/healthz');
   });
 });

@@ -13,7 +13,8 @@
  */
 import { connect, type Socket } from 'node:net';
 import { performance, PerformanceObserver } from 'node:perf_hooks';
-import { round, summarize, type Summary } from './support.ts';
+import { recommendationPaths } from './request-order.ts';
+import { bundled, nodeJson, round, summarize, type Summary } from './support.ts';
 
 export interface OpenLoopOptions {
   /** http://host:port */
@@ -203,4 +204,27 @@ export async function openLoop(options: OpenLoopOptions): Promise<OpenLoopResult
     sendLagMs: { p99: lag.p99, max: lag.max },
     clientGcMaxMs: round(clientGcMaxMs, 2),
   };
+}
+
+/** What an open loop in a process of its own asks for: one path, or the test prefixes' recommendations from request `from` on. */
+export type PathPlan = { path: string } | { prefixes: { order: string; count: number; from: number } };
+
+export type OpenLoopPlan = Omit<OpenLoopOptions, 'path'> & { paths: PathPlan };
+
+/** The path of each request a plan asks for. */
+export function planPaths(plan: PathPlan): (i: number) => string {
+  if ('path' in plan) return () => plan.path;
+  const { order, count, from } = plan.prefixes;
+  const path = recommendationPaths(order, count);
+  return (i) => path(from + i);
+}
+
+/**
+ * `openLoop` in a new process pinned to `core` (bench/open-loop-process.ts, or `runner`): a
+ * benchmark process that ran earlier phases holds their garbage, and its collector paused it for
+ * up to 10 ms while it measured, holding answers unread and requests unsent (session 19).
+ */
+export async function openLoopAside(plan: OpenLoopPlan, core: number, runner?: string[]): Promise<OpenLoopResult> {
+  const script = runner ?? [await bundled('open-loop-process')];
+  return nodeJson<OpenLoopResult>(core, ['--expose-gc', ...script, JSON.stringify(plan)]);
 }

@@ -13,7 +13,8 @@
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { engineOptions, engineRun, requestOrder } from './diginetica-system.ts';
+import { engineOptions, engineRun } from './diginetica-system.ts';
+import { recommendationPaths } from './request-order.ts';
 import { startServer } from './recommend.ts';
 import { info, REPO_ROOT, round, runAutocannon, spread, type ChildServer, type OptionSpec, type Result } from './support.ts';
 
@@ -57,14 +58,14 @@ export async function run(args: string[]): Promise<Result> {
       testSessions = loaded.testSessions;
     }
     const [a, b] = builds as [Build, Build];
-    const prefix = requestOrder(o.order, testSessions);
+    const path = recommendationPaths(o.order, testSessions);
     let next = 0;
     const block = (build: Build, seconds: number) =>
       runAutocannon({
         url: `http://127.0.0.1:${build.port}`,
         connections: o.connections,
         duration: seconds,
-        requests: [{ method: 'GET', setupRequest: (request: object) => ({ ...request, path: `/v1/recommendations?sessionId=test-${prefix(next++)}&k=20` }) }],
+        requests: [{ method: 'GET', setupRequest: (request: object) => ({ ...request, path: path(next++) }) }],
       });
     for (const build of builds) await block(build, 3);
 

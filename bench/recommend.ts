@@ -18,8 +18,9 @@
  *          the machine took a core away in this run's minutes, to judge the open loops' p99 by.
  */
 import http from 'node:http';
-import { engineOptions, engineRun, requestOrder } from './diginetica-system.ts';
-import { openLoop } from './open-loop.ts';
+import { engineOptions, engineRun } from './diginetica-system.ts';
+import { openLoopAside, type PathPlan } from './open-loop.ts';
+import { recommendationPaths } from './request-order.ts';
 import { measureStalls } from './stall-meter.ts';
 import { bundled, getJson, info, REPO_ROOT, round, runAutocannon, spawnServer, type ChildServer, type OptionSpec, type Result } from './support.ts';
 
@@ -36,6 +37,9 @@ export const options = {
   stallSeconds: { default: 10, help: "seconds of the machine's own stalls, measured on both cores after the phases (0: not measured)" },
   ...engineOptions,
 } satisfies OptionSpec;
+
+/** The core of the load generators (this process's, in bench/run.ts); the server runs on core 0. */
+const CLIENT_CORE = 1;
 
 export interface ServerInfo {
   port: number;
@@ -102,10 +106,13 @@ export async function run(args: string[]): Promise<Result> {
     info(`server ready: ${JSON.stringify(loaded)}`);
     const base = `http://127.0.0.1:${loaded.port}`;
     const n = loaded.testSessions;
-    const prefix = requestOrder(o.order, n);
-    const path = (i: number) => `/v1/recommendations?sessionId=test-${prefix(i)}&k=20`;
+    const path = recommendationPaths(o.order, n);
     const check = await sample(base, n);
     let next = 0;
+    // Each open loop runs in a new process on this one's core (see openLoopAside), asking for the
+    // prefixes from where the previous phase stopped.
+    const openLoop = (rate: number, durationS: number, paths: PathPlan = { prefixes: { order: o.order, count: n, from: next } }) =>
+      openLoopAside({ base, rate, durationS, paths }, CLIENT_CORE);
     const rotating = [{ method: 'GET', setupRequest: (request: object) => ({ ...request, path: path(next++) }) }];
     if (o.warmup > 0) await runAutocannon({ url: base, connections: o.connections, duration: o.warmup, requests: rotating });
     info(`max throughput: ${o.connections} connections, ${o.duration} s`);
@@ -116,7 +123,7 @@ export async function run(args: string[]): Promise<Result> {
     info(`ceiling: ${ceiling.requestsPerSecond} requests/s (max reached ${round((100 * max.requestsPerSecond) / ceiling.requestsPerSecond, 1)}% of it)`);
     // The target is a throughput and a p99 together: sent on schedule, whatever the answers do.
     info(`sustained: paced open loop at ${o.target} requests/s, ${o.duration} s`);
-    const sustained = await openLoop({ base, path: (i) => path(next + i), rate: o.target, durationS: o.duration });
+    const sustained = await openLoop(o.target, o.duration);
     next += sustained.sent;
     info(`sustained: ${sustained.achievedRate} requests/s sent, ${sustained.answered} answered, p50 ${sustained.latencyMs.p50} ms, p99 ${sustained.latencyMs.p99} ms (requests written up to ${sustained.sendLagMs.p99} ms late at p99)`);
     // The highest rate whose p99 stays within the target: each step an open loop like the one above.
@@ -124,7 +131,7 @@ export async function run(args: string[]): Promise<Result> {
     let sustainable = { rate: 0, p99Ms: Number.NaN };
     for (let lo = 0, hi = Math.round(1.2 * max.requestsPerSecond), step = 0; step < o.searchSteps; step++) {
       const probe = Math.round((lo + hi) / 2);
-      const result = await openLoop({ base, path: (i) => path(next + i), rate: probe, durationS: o.searchSeconds });
+      const result = await openLoop(probe, o.searchSeconds);
       next += result.sent;
       const met = result.skipped === 0 && result.failed === 0 && result.latencyMs.p99 <= o.p99Target;
       steps.push({ rate: probe, p99Ms: result.latencyMs.p99, sent: result.sent, skipped: result.skipped });
@@ -137,9 +144,9 @@ export async function run(args: string[]): Promise<Result> {
     info(`fixed rate (autocannon overallRate ${o.rate}), ${o.duration} s`);
     const rate = await runAutocannon({ url: base, connections: o.rateConnections, duration: o.duration, overallRate: o.rate, ignoreCoordinatedOmission: true, requests: rotating });
     info(`paced open loop at ${o.rate} requests/s, ${o.duration} s`);
-    const paced = await openLoop({ base, path: (i) => path(next + i), rate: o.rate, durationS: o.duration });
+    const paced = await openLoop(o.rate, o.duration);
     info(`noise floor: paced GET /healthz at ${o.rate} requests/s, ${o.duration} s`);
-    const floor = await openLoop({ base, path: () => '/healthz', rate: o.rate, durationS: o.duration });
+    const floor = await openLoop(o.rate, o.duration, { path: '/healthz' });
     info(`at ${o.rate}/s: paced p99 ${paced.latencyMs.p99} ms, autocannon-rate p99 ${rate.latencyMs.p99} ms, /healthz p99 ${floor.latencyMs.p99} ms`);
     let machineStalls;
     if (o.stallSeconds > 0) {

@@ -41,8 +41,6 @@ const BENCHMARKS: Record<string, Entry> = {
     summary: 'recommendations with the Diginetica training set loaded, one request per test prefix; server on core 0',
     target: '>= 10,000 requests/s with p99 <= 8 ms; p99 <= 2 ms at 1,000 requests/s',
     core: 1,
-    // The paced phases collect the load generator's garbage before they start (see bench/open-loop.ts).
-    nodeFlags: ['--expose-gc'],
     load: () => import('./recommend.ts'),
   },
   'recommend-ab': {

@@ -6,30 +6,14 @@
  * 19); at 10,000 requests/s a 25 ms gap queues 250 requests, so these gaps bound what an open
  * loop's p99 can show on such a machine.
  */
-import { spawn } from 'node:child_process';
 import type { Stalls } from './stall-spinner.ts';
-import { bundled, pinnedNode } from './support.ts';
+import { bundled, nodeJson } from './support.ts';
 
 export type { Stalls };
 
 /** The stalls of each of `cores` over the same `seconds`, by one spinning process per core; `spinner` defaults to the bundled stall-spinner. */
 export async function measureStalls(cores: number[], seconds: number, spinner?: string[]): Promise<Record<string, Stalls>> {
   const script = spinner ?? [await bundled('stall-spinner')];
-  const measured = await Promise.all(cores.map((core) => spinOn(core, [...script, String(seconds)])));
+  const measured = await Promise.all(cores.map((core) => nodeJson<Stalls>(core, [...script, String(seconds)])));
   return Object.fromEntries(cores.map((core, i) => [`core${core}`, measured[i]!]));
-}
-
-/** Runs the spinner (`node <args>`) pinned to `core`; resolves with the JSON line it printed. */
-function spinOn(core: number, args: string[]): Promise<Stalls> {
-  const { command, args: argv } = pinnedNode(core, args);
-  const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout.setEncoding('utf8').on('data', (text: string) => (out += text));
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      if (code !== 0) return reject(new Error(`stall meter on core ${core} exited with ${code}`));
-      resolve(JSON.parse(out.trim().split('\n').pop()!) as Stalls);
-    });
-  });
 }

@@ -245,6 +245,24 @@ export async function measuringProcess(args: string[], env: NodeJS.ProcessEnv, l
   return result;
 }
 
+/**
+ * Runs `node <args>` pinned to `core` (a helper process: no product launch) to its end; resolves
+ * with the JSON of the last line it printed on stdout. Its stderr passes through.
+ */
+export function nodeJson<T>(core: number, args: string[]): Promise<T> {
+  const { command, args: argv } = pinnedNode(core, args);
+  const child = spawn(command, argv, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (text: string) => (out += text));
+  return new Promise((resolveResult, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      if (code !== 0) return reject(new Error(`node ${args.join(' ').slice(0, 200)} exited with ${code}`));
+      resolveResult(JSON.parse(out.trim().split('\n').pop()!) as T);
+    });
+  });
+}
+
 /** Starts `node <args>` (pinned to a core when asked) in the repository root. */
 function spawnNode(args: string[], options: SpawnOptions = {}): ChildServer {
   installExitHook();
