@@ -3,9 +3,9 @@ import { describe, it } from 'node:test';
 import { recommendationJson, SCORE_DECIMALS, type RecommendationAnswer } from './list-json.ts';
 
 /** What the bytes must parse to: the answer with its scores rounded. */
-function expected(answer: RecommendationAnswer): unknown {
+function expected(answer: RecommendationAnswer, fresh?: boolean): unknown {
   const round = (score: number) => (Math.abs(score) < 1e9 ? Math.round(score * 10 ** SCORE_DECIMALS) / 10 ** SCORE_DECIMALS || 0 : Number.isFinite(score) ? score : null);
-  return JSON.parse(JSON.stringify({ ...answer, items: answer.items.map((item) => ({ ...item, score: round(item.score) })) }));
+  return JSON.parse(JSON.stringify({ ...answer, fresh, items: answer.items.map((item) => ({ ...item, score: round(item.score) })) }));
 }
 
 describe('recommendationJson', () => {
@@ -13,7 +13,6 @@ describe('recommendationJson', () => {
     const together = 'viewed together with 27606';
     const answer: RecommendationAnswer = {
       strategy: 'ranked',
-      fresh: false,
       items: [
         { itemId: '27606', score: -0.7809208240158367, reason: 'viewed earlier in this session' },
         { itemId: '32333', score: 1.1713515302967479, reason: together, title: 'Mug', category: 'kitchen', price: 19.99, imageUrl: 'https://shop.example/m.jpg' },
@@ -26,8 +25,9 @@ describe('recommendationJson', () => {
       ],
       decisions: [{ itemId: 'x', rule: 'blocked', detail: 'listed in blockedItems' }],
     };
-    const text = recommendationJson(answer).toString();
-    assert.deepEqual(JSON.parse(text), expected(answer));
+    const text = recommendationJson(answer, false).toString();
+    assert.deepEqual(JSON.parse(text), expected(answer, false));
+    assert.match(text, /^\{"strategy":"ranked","fresh":false,"items":\[/);
     assert.match(text, /"score":-0\.780921,/);
     assert.match(text, /"score":0,/);
     assert.match(text, /"score":123456789\.123457,/);
@@ -54,11 +54,10 @@ describe('recommendationJson', () => {
     const long = 'x'.repeat(5000);
     const answer: RecommendationAnswer = {
       strategy: 'ranked',
-      fresh: true,
       items: Array.from({ length: 100 }, (_, i) => ({ itemId: `item-${i}`, score: i / 7, reason: i % 2 ? long : `because ${i}`, title: 'é'.repeat(3000) })),
     };
-    const first = recommendationJson(answer);
-    assert.deepEqual(JSON.parse(first.toString()), expected(answer));
+    const first = recommendationJson(answer, true);
+    assert.deepEqual(JSON.parse(first.toString()), expected(answer, true));
     const copy = Buffer.from(first);
     recommendationJson({ strategy: 'other', items: [] });
     assert.ok(first.equals(copy), 'a later answer does not overwrite an earlier one');

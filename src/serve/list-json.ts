@@ -23,8 +23,6 @@ const BACKSLASH = 0x5c;
 
 export interface RecommendationAnswer {
   strategy: string;
-  /** GET /v1/recommendations says whether the answer waited for the events it was asked to (`after`); the live stream does not. */
-  fresh?: boolean;
   items: ReadonlyArray<Static<typeof ShownItem>>;
   decisions?: readonly RuleDecision[];
 }
@@ -39,10 +37,10 @@ class JsonBytes {
   private start = 0;
   private at = 0;
 
-  answer(answer: RecommendationAnswer): Buffer {
+  answer(answer: RecommendationAnswer, fresh: boolean | undefined): Buffer {
     this.ascii('{"strategy":');
     this.string(answer.strategy);
-    if (answer.fresh !== undefined) this.ascii(answer.fresh ? ',"fresh":true' : ',"fresh":false');
+    if (fresh !== undefined) this.ascii(fresh ? ',"fresh":true' : ',"fresh":false');
     this.ascii(',"items":[');
     // Where the last reason's bytes start and end in this answer: lists repeat one reason item after item.
     let reason: string | undefined;
@@ -190,7 +188,11 @@ function writeDigits(out: Buffer, at: number, value: number, width: number): num
 
 const writer = new JsonBytes();
 
-/** The answer as UTF-8 JSON, in bytes no later answer overwrites (the socket may still hold them). */
-export function recommendationJson(answer: RecommendationAnswer): Buffer {
-  return writer.answer(answer);
+/**
+ * The answer as UTF-8 JSON, in bytes no later answer overwrites (the socket may still hold them).
+ * `fresh`, where given, follows the strategy: GET /v1/recommendations says whether the answer
+ * waited for the events it was asked to (`after`); the live stream does not.
+ */
+export function recommendationJson(answer: RecommendationAnswer, fresh?: boolean): Buffer {
+  return writer.answer(answer, fresh);
 }

@@ -92,8 +92,11 @@ export function recommendationsEndpoint(system: System, metrics: Metrics, logErr
     // The JSON is written as soon as its list is made, while the list's items are still in the
     // processor's caches (p99 2 ms lower at the same throughput); the answers of a batch go out
     // after its last list, as the awaits queue them: sending each one at once, between the
-    // lists, measured 0.79x the throughput (BENCHMARKS.md, session 17).
-    const answer = await batch.run(async () => recommendationJson({ ...(await recommendationList(system, query, metrics)), fresh }));
+    // lists, measured 0.79x the throughput (BENCHMARKS.md, session 17). The list is written as
+    // it is, `fresh` beside it: a copy of it with `fresh` added (`{...list, fresh}`) ended in the
+    // old generation with the answer's bytes, 2.9 MB/s of garbage there that made every scavenge
+    // slower (BENCHMARKS.md, session 19).
+    const answer = await batch.run(async () => recommendationJson(await recommendationList(system, query, metrics), fresh));
     send(res, 200, fresh ? JSON_HEADERS : STALE_HEADERS, answer);
   };
 
