@@ -247,11 +247,15 @@ export async function measuringProcess(args: string[], env: NodeJS.ProcessEnv, l
 
 /**
  * Runs `node <args>` pinned to `core` (a helper process: no product launch) to its end; resolves
- * with the JSON of the last line it printed on stdout. Its stderr passes through.
+ * with the JSON of the last line it printed on stdout. Its stderr passes through; it is killed
+ * with the benchmark, as the child servers are.
  */
 export function nodeJson<T>(core: number, args: string[]): Promise<T> {
+  installExitHook();
   const { command, args: argv } = pinnedNode(core, args);
   const child = spawn(command, argv, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
   let out = '';
   child.stdout.setEncoding('utf8').on('data', (text: string) => (out += text));
   return new Promise((resolveResult, reject) => {
