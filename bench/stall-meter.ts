@@ -9,8 +9,6 @@
 import type { Stalls } from './stall-spinner.ts';
 import { bundled, nodeJson } from './support.ts';
 
-export type { Stalls };
-
 /** The stalls of each of `cores` over the same `seconds`, by one spinning process per core; `spinner` defaults to the bundled stall-spinner. */
 export async function measureStalls(cores: number[], seconds: number, spinner?: string[]): Promise<Record<string, Stalls>> {
   const script = spinner ?? [await bundled('stall-spinner')];

@@ -250,21 +250,13 @@ export async function measuringProcess(args: string[], env: NodeJS.ProcessEnv, l
  * with the JSON of the last line it printed on stdout. Its stderr passes through; it is killed
  * with the benchmark, as the child servers are.
  */
-export function nodeJson<T>(core: number, args: string[]): Promise<T> {
-  installExitHook();
-  const { command, args: argv } = pinnedNode(core, args);
-  const child = spawn(command, argv, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  let out = '';
-  child.stdout.setEncoding('utf8').on('data', (text: string) => (out += text));
-  return new Promise((resolveResult, reject) => {
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      if (code !== 0) return reject(new Error(`node ${args.join(' ').slice(0, 200)} exited with ${code}`));
-      resolveResult(JSON.parse(out.trim().split('\n').pop()!) as T);
-    });
-  });
+export async function nodeJson<T>(core: number, args: string[]): Promise<T> {
+  let last = '';
+  const child = spawnNode(args, { core, onLine: (line) => (last = line) });
+  // 'close', not 'exit': its stdout is read to the end by then.
+  const code = await new Promise<number | null>((done) => child.process.once('close', done));
+  if (code !== 0) throw new Error(`node ${args.join(' ').slice(0, 200)} exited with ${code}`);
+  return JSON.parse(last) as T;
 }
 
 /** Starts `node <args>` (pinned to a core when asked) in the repository root. */
