@@ -20,7 +20,7 @@
 import http from 'node:http';
 import { engineOptions, engineRun } from './diginetica-system.ts';
 import { openLoopAside, type PathPlan } from './open-loop.ts';
-import { recommendationPaths } from './request-order.ts';
+import { recommendationPath, recommendationPaths } from './request-order.ts';
 import { measureStalls } from './stall-meter.ts';
 import { bundled, getJson, info, REPO_ROOT, round, runAutocannon, spawnServer, type ChildServer, type OptionSpec, type Result } from './support.ts';
 
@@ -86,7 +86,7 @@ async function sample(base: string, sessions: number): Promise<Result> {
   let strategy = '';
   const n = 200;
   for (let i = 0; i < n; i++) {
-    const answer = await getJson<Recommendations>(agent, `${base}/v1/recommendations?sessionId=test-${Math.floor((i * sessions) / n)}&k=20`);
+    const answer = await getJson<Recommendations>(agent, `${base}${recommendationPath(Math.floor((i * sessions) / n))}`);
     if (answer.items.length === 20) full++;
     items += answer.items.length;
     personalised += answer.items.filter((it) => !FALLBACK_REASONS.has(it.reason)).length;

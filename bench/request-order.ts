@@ -24,8 +24,13 @@ export function requestOrder(order: string, count: number): (i: number) => numbe
   return (i) => permutation[i % count]!;
 }
 
+/** The recommendations of test prefix n's session (`test-<n>`), 20 of them. */
+export function recommendationPath(prefix: number): string {
+  return `/v1/recommendations?sessionId=test-${prefix}&k=20`;
+}
+
 /** The path of request i: the recommendations of its test prefix's session. */
 export function recommendationPaths(order: string, count: number): (i: number) => string {
   const prefix = requestOrder(order, count);
-  return (i) => `/v1/recommendations?sessionId=test-${prefix(i)}&k=20`;
+  return (i) => recommendationPath(prefix(i));
 }
