@@ -107,11 +107,10 @@ export class Catalog {
     return this.items.get(id);
   }
 
+  // Both bound, so that every request's rule context takes them as they are (no closure per request).
   categoryOf = (id: string): string | undefined => this.items.get(id)?.category;
 
-  isAvailable(id: string): boolean {
-    return this.unavailable === 0 || this.items.get(id)?.available !== false;
-  }
+  isAvailable = (id: string): boolean => this.unavailable === 0 || this.items.get(id)?.available !== false;
 
   /** Whether any item is marked unavailable. */
   get hasUnavailable(): boolean {

@@ -77,6 +77,7 @@ export function withSession(base: FeatureReader, prefix: readonly string[]): Fea
   };
   return {
     session: () => view,
+    ignored: () => view.ignored,
     userProfile: (u) => base.userProfile(u),
     neighbours: (i) => base.neighbours(i),
     engagement: (i) => base.engagement(i),

@@ -21,6 +21,8 @@ export interface ApplyReport {
 /** What one recommendation request may read; item and category ids are interned numbers. */
 export interface FeatureReader {
   session(query: ContextQuery): SessionView | undefined;
+  /** The session's `ignored` items without the rest of its view (the feedback reads only these). */
+  ignored(query: ContextQuery): ReadonlyMap<number, number>;
   userProfile(userId: string): UserProfile | undefined;
   /** Items that followed or preceded `item` in sessions (co-visitation weights). */
   neighbours(item: number): Neighbours | undefined;
@@ -58,6 +60,9 @@ export interface Engagement {
 
 /** An item never shown or clicked. */
 export const NO_ENGAGEMENT: Engagement = { impressions: 0, clicks: 0 };
+
+/** A session without ignored items (or no session). */
+export const NOTHING_IGNORED: ReadonlyMap<number, number> = new Map();
 
 export type SessionIndexReader = Pick<SessionIndex, 'opened' | 'oldestLive' | 'sessionsWith' | 'copySessions' | 'sessionCount' | 'newestSession' | 'sessionsSince'>;
 

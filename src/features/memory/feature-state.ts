@@ -11,6 +11,7 @@ import { Watermarks } from '../../stream/watermark.ts';
 import { runSteps, type Steps } from './checkpoint-file.ts';
 import { Covisitation, type CovisitationSnapshot } from './covisitation.ts';
 import { Dictionary } from './dictionary.ts';
+import { NOTHING_IGNORED } from '../feature-store.ts';
 import { HashTable52, type HashTableSnapshot } from './hash-table.ts';
 import { ItemStatsTable, METRIC, type ItemCounts, type ItemStatsSnapshot } from './item-stats.ts';
 import { SessionIndex, type SessionIndexSnapshot } from './session-index.ts';
@@ -212,10 +213,19 @@ export class FeatureState {
 
   /** The current session context for a request, by user id (cross-device) or session id. */
   sessionView(query: ContextQuery): SessionView | undefined {
-    const key = this.contextKeyForQuery(query);
-    if (key === undefined) return undefined;
-    const slot = this.sessions.slotOf(key);
+    const slot = this.sessionSlotForQuery(query);
     return slot === undefined ? undefined : this.sessions.view(slot);
+  }
+
+  /** SessionView.ignored without the rest of the view. */
+  ignoredItems(query: ContextQuery): ReadonlyMap<number, number> {
+    const slot = this.sessionSlotForQuery(query);
+    return slot === undefined ? NOTHING_IGNORED : this.sessions.ignoredAt(slot);
+  }
+
+  private sessionSlotForQuery(query: ContextQuery): number | undefined {
+    const key = this.contextKeyForQuery(query);
+    return key === undefined ? undefined : this.sessions.slotOf(key);
   }
 
   userProfile(userId: string): UserProfile | undefined {

@@ -110,6 +110,10 @@ export class MemoryFeatureStore implements FeatureStore, FeatureReader {
     return this.state.sessionView(query);
   }
 
+  ignored(query: ContextQuery) {
+    return this.state.ignoredItems(query);
+  }
+
   userProfile(userId: string) {
     return this.state.userProfile(userId);
   }

@@ -9,6 +9,7 @@
  * to CATEGORY_SLOTS categories, and the device its latest event named.
  */
 import { DEVICES, type Device } from '../../events/schema.ts';
+import { NOTHING_IGNORED } from '../feature-store.ts';
 import { HashTable52, type HashTableSnapshot } from './hash-table.ts';
 
 export const RECENT_ITEMS = 12;
@@ -56,7 +57,6 @@ export function deviceName(code: number): Device | undefined {
 
 /** Items a session saw without interacting with, kept per session (the oldest go first). */
 export const IGNORED_ITEMS = 32;
-const NOTHING_IGNORED: ReadonlyMap<number, number> = new Map();
 
 /** Half-life of in-session category interest, in event time. */
 const INTEREST_HALF_LIFE_MS = 10 * 60_000;
@@ -153,6 +153,11 @@ export class SessionTable {
     const count = seen.get(item);
     if (count === undefined && seen.size >= IGNORED_ITEMS) seen.delete(seen.keys().next().value!);
     seen.set(item, (count ?? 0) + 1);
+  }
+
+  /** Items shown in the session at `slot` and not interacted with since: item → times seen. */
+  ignoredAt(slot: number): ReadonlyMap<number, number> {
+    return this.ignored.get(slot) ?? NOTHING_IGNORED;
   }
 
   /** The shopper interacted with `item`: it was not ignored after all. */
@@ -344,7 +349,7 @@ export class SessionTable {
       cart: this.cart(slot),
       interests,
       indexRecord: this.indexRecord(slot),
-      ignored: this.ignored.get(slot) ?? NOTHING_IGNORED,
+      ignored: this.ignoredAt(slot),
     };
   }
 

@@ -11,7 +11,7 @@ import { countAtLeast, MAX_SEQUENCE } from '../memory/session-index.ts';
 import { deviceCode, type SessionView } from '../memory/session-table.ts';
 import type { Device } from '../../events/schema.ts';
 import { RECENT_PURCHASES, type UserProfile } from '../memory/user-profiles.ts';
-import { NO_ENGAGEMENT, type Engagement, type FeatureReader, type SessionIndexReader } from '../feature-store.ts';
+import { NO_ENGAGEMENT, NOTHING_IGNORED, type Engagement, type FeatureReader, type SessionIndexReader } from '../feature-store.ts';
 import { ITEM_BUCKETS, keys } from './keys.ts';
 
 /** Most recent sessions read per context item, and in all (the memory reader samples 500 an item in process). */
@@ -259,6 +259,10 @@ class PrefetchedReader implements FeatureReader {
 
   session(query: ContextQuery): SessionView | undefined {
     return query.sessionId === this.query.sessionId && query.userId === this.query.userId ? this.view : undefined;
+  }
+
+  ignored(query: ContextQuery): ReadonlyMap<number, number> {
+    return this.session(query)?.ignored ?? NOTHING_IGNORED;
   }
 
   userProfile(userId: string): UserProfile | undefined {

@@ -166,3 +166,27 @@ describe('exploration', () => {
     assert.equal(share(shown), 0);
   });
 });
+
+describe('exploration slots', () => {
+  const ranked = (n: number): Recommendation[] => Array.from({ length: n }, (_, i) => ({ itemId: `r${i}`, score: n - i, reason: 'ranked' }));
+  /** Around a recommender that returns the first k of a fixed list; every pool item is unseen, so its draw is one `random()`. */
+  async function explore(list: Recommendation[], draws: number[]): Promise<string[]> {
+    const inner = { name: 'fixed', recommend: (request: { k: number }) => list.slice(0, request.k) };
+    const recommender = new FeedbackRecommender(inner, { explorationShare: 0.1, explorationPool: 10, random: () => draws.shift()! });
+    const out = recommender.recommend({ sessionId: 'nobody', k: 20 }, await (await world()).reader({}), all);
+    return out.map((r) => (r.reason.startsWith('exploring') ? `explore ${r.itemId}` : r.itemId));
+  }
+
+  it('go to the pool items with the highest draws, best first, every tenth place', async () => {
+    // k 20 at a share of 0.1: 18 shown, 2 exploring slots, drawn from r18..r27.
+    const shown = await explore(ranked(30), [0.1, 0.2, 0.3, 0.9, 0.1, 0.1, 0.95, 0.2, 0.3, 0.4]);
+    const exploit = Array.from({ length: 18 }, (_, i) => `r${i}`);
+    assert.deepEqual(shown, [...exploit.slice(0, 9), 'explore r24', ...exploit.slice(9), 'explore r21']);
+  });
+
+  it('show a picked item once when the list runs out before the last slot', async () => {
+    // 19 candidates: the pool is r18 alone, explored at the tenth place, then the list ends.
+    const shown = await explore(ranked(19), [0.5]);
+    assert.deepEqual(shown, [...Array.from({ length: 9 }, (_, i) => `r${i}`), 'explore r18', ...Array.from({ length: 9 }, (_, i) => `r${i + 9}`)]);
+  });
+});

@@ -49,28 +49,29 @@ export class FeedbackRecommender implements Recommender {
 
   recommend(request: RecommendationRequest, features: FeatureReader, allowed: (itemId: string) => boolean): Recommendation[] {
     const { k } = request;
-    const ignored = features.session(request)?.ignored;
+    const ignored = features.ignored(request);
     const every = this.options.explorationShare > 0 ? Math.max(2, Math.round(1 / this.options.explorationShare)) : 0;
     const explore = every === 0 ? 0 : Math.floor(k / every);
-    if (explore === 0 && (ignored === undefined || ignored.size === 0)) return this.inner.recommend(request, features, allowed);
+    if (explore === 0 && ignored.size === 0) return this.inner.recommend(request, features, allowed);
 
-    const demoted = (ignored?.size ?? 0) > 0;
+    const demoted = ignored.size > 0;
     const fetch = k + (demoted ? this.options.ignoredDemotion * 2 : 0) + (explore > 0 ? this.options.explorationPool : 0);
     let ranked = this.inner.recommend({ ...request, k: fetch }, features, allowed);
-    if (demoted) ranked = demote(ranked, ignored!, this.options.ignoredDemotion, features);
+    if (demoted) ranked = demote(ranked, ignored, this.options.ignoredDemotion, features);
     if (explore === 0) return ranked.slice(0, k);
 
+    // The pool is a range of `ranked` and the picks (a slot or two) are skipped by a search: a
+    // copy of the pool, a set of the picks and a filtered copy of the list were half of this
+    // wrapper's allocation, a request's garbage that every minor collection walks past.
     const shown = k - explore;
-    const pool = ranked.slice(shown, shown + this.options.explorationPool);
-    const picks = this.thompson(pool, explore, features);
-    const picked = new Set(picks);
-    const exploit = ranked.filter((r) => !picked.has(r));
+    const picks = this.thompson(ranked, shown, Math.min(ranked.length, shown + this.options.explorationPool), explore, features);
     const out: Recommendation[] = [];
     let e = 0;
     let p = 0;
     for (let position = 0; position < k; position++) {
       const exploreHere = (position + 1) % every === 0 && p < picks.length;
-      const next = exploreHere ? picks[p++]! : exploit[e++];
+      if (!exploreHere) while (e < ranked.length && picks.includes(ranked[e]!)) e++;
+      const next = exploreHere ? picks[p++]! : ranked[e++];
       if (next === undefined) break;
       // Built field by field: a spread copy with an overridden field is a slow object to make and to serialize.
       out.push(exploreHere ? { itemId: next.itemId, score: next.score, reason: `exploring: ${next.reason}`, item: next.item } : next);
@@ -78,13 +79,14 @@ export class FeedbackRecommender implements Recommender {
     return out;
   }
 
-  /** The `n` candidates with the highest sampled click-through. */
-  private thompson(pool: Recommendation[], n: number, features: FeatureReader): Recommendation[] {
+  /** The `n` candidates of `ranked[from..to)` with the highest sampled click-through. */
+  private thompson(ranked: Recommendation[], from: number, to: number, n: number, features: FeatureReader): Recommendation[] {
     // The n highest draws, best first (ties: pool order), by insertion: n is a slot or two, where
     // sorting every draw through a comparator was most of the exploration's cost.
     const picks: Recommendation[] = [];
     const best: number[] = [];
-    for (const candidate of pool) {
+    for (let c = from; c < to; c++) {
+      const candidate = ranked[c]!;
       const item = candidate.item ?? features.itemIndex(candidate.itemId);
       const { impressions, clicks } = item === undefined ? NO_ENGAGEMENT : features.engagement(item);
       const hits = Math.min(clicks, impressions);
@@ -92,12 +94,13 @@ export class FeedbackRecommender implements Recommender {
       let at = picks.length;
       while (at > 0 && best[at - 1]! < draw) at--;
       if (at >= n) continue;
-      picks.splice(at, 0, candidate);
-      best.splice(at, 0, draw);
-      if (picks.length > n) {
-        picks.pop();
-        best.pop();
+      // Shifted by hand: splice returns an array of what it removed, garbage on every insertion.
+      for (let j = Math.min(picks.length, n - 1); j > at; j--) {
+        picks[j] = picks[j - 1]!;
+        best[j] = best[j - 1]!;
       }
+      picks[at] = candidate;
+      best[at] = draw;
     }
     return picks;
   }
