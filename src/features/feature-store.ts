@@ -80,7 +80,8 @@ export interface FeatureStore {
   positions(): Promise<Positions>;
   /** Applies consecutive entries of one partition and stores the position after them, as one atomic step. */
   applyBatch(partition: number, entries: LogEntry<LoggedEvent>[]): Promise<ApplyReport>;
-  reader(query: ContextQuery): Promise<FeatureReader>;
+  /** At once where the store holds its features in this process; once its reads arrive where it reads over the network. */
+  reader(query: ContextQuery): FeatureReader | Promise<FeatureReader>;
   itemCounts(itemId: string): Promise<ItemCounts | undefined>;
   forgetUser(userId: string): Promise<void>;
   /** Periodic upkeep: expire ended sessions, checkpoint when due. */

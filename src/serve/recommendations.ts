@@ -3,6 +3,7 @@
  * and annotated from the catalog. GET /v1/recommendations and the live push stream both call it.
  */
 import { Type, type Static, type TObject } from '@sinclair/typebox';
+import type { FeatureReader } from '../features/feature-store.ts';
 import type { Metrics } from '../ops/metrics.ts';
 import type { RuleContext, RuleDecision } from '../recommend/rules/rules.ts';
 import type { System } from '../system.ts';
@@ -39,9 +40,14 @@ const MAX_DECISIONS = 50;
 const NOTHING_PURCHASED: ReadonlySet<string> = new Set();
 const ALLOW_ALL = (): boolean => true;
 
-export async function recommendationList(system: System, request: ListRequest, metrics: Metrics): Promise<RecommendationList> {
-  const { store, recommender, catalog, rules } = system;
-  const features = await store.reader(request);
+/** The list for `request`: at once where the store holds the features in this process, else once its reads arrive. */
+export function recommendationList(system: System, request: ListRequest, metrics: Metrics): RecommendationList | Promise<RecommendationList> {
+  const features = system.store.reader(request);
+  return features instanceof Promise ? features.then((read) => listFrom(system, read, request, metrics)) : listFrom(system, features, request, metrics);
+}
+
+function listFrom(system: System, features: FeatureReader, request: ListRequest, metrics: Metrics): RecommendationList {
+  const { recommender, catalog, rules } = system;
   // Timed from here: requests that arrive together are started together (serve/turn-batch.ts),
   // so the time from the call would include the other lists of the batch computed meanwhile.
   const started = performance.now();

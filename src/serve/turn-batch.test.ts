@@ -2,49 +2,56 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { TurnBatch } from './turn-batch.ts';
 
+/** Resolves after the check phase that runs a batch queued now. */
+const afterBatch = () => new Promise<void>((resolve) => setImmediate(() => setImmediate(resolve)));
+
 describe('TurnBatch', () => {
-  it('starts the work queued in one turn together, after that turn, in order', async () => {
-    const batch = new TurnBatch();
+  it('runs the work queued in one turn together, after that turn, in order, then what each left for after the batch', async () => {
+    const failures: string[] = [];
+    const batch = new TurnBatch<string>((error, name) => failures.push(`${name}: ${String(error)}`));
     const log: string[] = [];
-    const work = (name: string) => async () => {
-      log.push(`start ${name}`);
-      await Promise.resolve();
-      log.push(`end ${name}`);
-      return name;
-    };
-    const results = Promise.all([batch.run(work('a')), batch.run(work('b')), batch.run(work('c'))]);
+    for (const name of ['a', 'b', 'c']) {
+      batch.run(() => {
+        log.push(`work ${name}`);
+        return name === 'b' ? undefined : () => log.push(`after ${name}`);
+      }, name);
+    }
     log.push('queued');
-    assert.deepEqual(await results, ['a', 'b', 'c']);
-    // Nothing ran while the turn queued; then every start came before any end.
-    assert.deepEqual(log, ['queued', 'start a', 'start b', 'start c', 'end a', 'end b', 'end c']);
+    await afterBatch();
+    assert.deepEqual(log, ['queued', 'work a', 'work b', 'work c', 'after a', 'after c']);
+    assert.deepEqual(failures, []);
   });
 
-  it('settles each run as its own work does', async () => {
-    const batch = new TurnBatch();
-    const failed = batch.run(async () => {
+  it('hands each throw to the failure handler with its own context; the rest of the batch still runs', async () => {
+    const failures: string[] = [];
+    const batch = new TurnBatch<string>((error, name) => failures.push(`${name}: ${(error as Error).message}`));
+    const done: string[] = [];
+    batch.run(() => {
       throw new Error('no list');
-    });
-    const thrown = batch.run((): Promise<number> => {
-      throw new Error('not even a promise');
-    });
-    const fine = batch.run(async () => 7);
-    await assert.rejects(failed, /no list/);
-    await assert.rejects(thrown, /not even a promise/);
-    assert.equal(await fine, 7);
+    }, 'work throws');
+    batch.run(
+      () => () => {
+        throw new Error('no socket');
+      },
+      'after throws',
+    );
+    batch.run(() => () => done.push('fine'), 'fine');
+    await afterBatch();
+    assert.deepEqual(failures, ['work throws: no list', 'after throws: no socket']);
+    assert.deepEqual(done, ['fine']);
   });
 
   it('queues work started from inside a batch into the next one', async () => {
-    const batch = new TurnBatch();
+    const batch = new TurnBatch<string>(() => assert.fail('nothing throws'));
     const order: string[] = [];
-    const outer = batch.run(async () => {
+    batch.run(() => {
       order.push('outer');
-      const inner = batch.run(async () => {
-        order.push('inner');
-      });
+      batch.run(() => void order.push('inner'), 'inner');
       order.push('outer queued inner');
-      await inner;
-    });
-    await outer;
-    assert.deepEqual(order, ['outer', 'outer queued inner', 'inner']);
+      return () => order.push('after outer');
+    }, 'outer');
+    await afterBatch();
+    await afterBatch();
+    assert.deepEqual(order, ['outer', 'outer queued inner', 'after outer', 'inner']);
   });
 });

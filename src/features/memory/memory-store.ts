@@ -102,7 +102,7 @@ export class MemoryFeatureStore implements FeatureStore, FeatureReader {
     return { applied, duplicates, late };
   }
 
-  async reader(_query: ContextQuery): Promise<FeatureReader> {
+  reader(_query: ContextQuery): FeatureReader {
     return this;
   }
 
