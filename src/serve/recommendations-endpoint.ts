@@ -81,13 +81,12 @@ export function recommendationsEndpoint(system: System, metrics: Metrics, logErr
   const batch = new TurnBatch<ServerResponse>(failed);
 
   /**
-   * Makes the list and its JSON now, while the list's items are still in the processor's caches
-   * (p99 2 ms lower at the same throughput), and leaves the sending for after the batch's last
-   * list: sending each answer at once, between the lists, measured 0.79x the throughput
-   * (BENCHMARKS.md, session 17). A store that reads over the network answers when its reads
-   * arrive. The list is written as it is, `fresh` beside it: a copy of it with `fresh` added
-   * (`{...list, fresh}`) ended in the old generation with the answer's bytes, 2.9 MB/s of garbage
-   * there that made every scavenge slower (BENCHMARKS.md, session 19).
+   * Makes the list and its JSON now and leaves the sending for after the batch's last list:
+   * sending each answer at once, between the lists, measured 0.79x the throughput (BENCHMARKS.md,
+   * session 17), and every 16 lists no faster with a worse p99 (session 21). A store that reads
+   * over the network answers when its reads arrive. The list is written as it is, `fresh` beside
+   * it: a copy of it with `fresh` added (`{...list, fresh}`) ended in the old generation with the
+   * answer's bytes, 2.9 MB/s of garbage there that made every scavenge slower (session 19).
    */
   const answer = (query: Query, fresh: boolean, res: ServerResponse): (() => void) | undefined => {
     const headers = fresh ? JSON_HEADERS : STALE_HEADERS;
