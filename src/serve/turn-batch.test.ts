@@ -41,6 +41,22 @@ describe('TurnBatch', () => {
     assert.deepEqual(done, ['fine']);
   });
 
+  it('runs at most maxBatch works a turn, the rest in the next turns ahead of work queued later', async () => {
+    const batch = new TurnBatch<number>(() => assert.fail('nothing throws'), 2);
+    const log: string[] = [];
+    const queue = (n: number): void =>
+      batch.run(() => {
+        log.push(`work ${n}`);
+        // Queued while the first batch runs: behind the works it left for later.
+        if (n === 1) queue(6);
+        return () => log.push(`after ${n}`);
+      }, n);
+    for (const n of [1, 2, 3, 4, 5]) queue(n);
+    for (let turn = 0; turn < 4; turn++) await afterBatch();
+    // Each batch's answers go out once its own works are done, not after every queued one.
+    assert.deepEqual(log, ['work 1', 'work 2', 'after 1', 'after 2', 'work 3', 'work 4', 'after 3', 'after 4', 'work 5', 'work 6', 'after 5', 'after 6']);
+  });
+
   it('queues work started from inside a batch into the next one', async () => {
     const batch = new TurnBatch<string>(() => assert.fail('nothing throws'));
     const order: string[] = [];

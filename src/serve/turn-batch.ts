@@ -17,9 +17,18 @@ export class TurnBatch<C> {
   private works: BatchWork[] = [];
   private contexts: C[] = [];
   private readonly flush = (): void => {
-    const { works, contexts } = this;
-    this.works = [];
-    this.contexts = [];
+    let { works, contexts } = this;
+    if (works.length <= this.maxBatch) {
+      this.works = [];
+      this.contexts = [];
+    } else {
+      // The rest waits for the next turn, ahead of what arrives meanwhile.
+      this.works = works.slice(this.maxBatch);
+      this.contexts = contexts.slice(this.maxBatch);
+      works = works.slice(0, this.maxBatch);
+      contexts = contexts.slice(0, this.maxBatch);
+      setImmediate(this.flush);
+    }
     const after: Array<() => void> = [];
     const afterContexts: C[] = [];
     for (let i = 0; i < works.length; i++) {
@@ -43,8 +52,15 @@ export class TurnBatch<C> {
     }
   };
 
-  /** `fail` hears of every throw, with the context its work was queued with. */
-  constructor(private readonly fail: (error: unknown, context: C) => void) {}
+  /**
+   * `fail` hears of every throw, with the context its work was queued with. A batch runs at most
+   * `maxBatch` works: the last work of a batch waits for all before it, and so does every
+   * answer, since the answers go out after the batch's last work.
+   */
+  constructor(
+    private readonly fail: (error: unknown, context: C) => void,
+    private readonly maxBatch = Infinity,
+  ) {}
 
   /**
    * Runs `work` with the rest of this turn's batch; the function it returns, if any, runs once
