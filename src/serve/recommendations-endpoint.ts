@@ -27,8 +27,8 @@ const queryCheck = TypeCompiler.Compile(RecommendationQuery);
 
 /**
  * Requests answered together at most. At 64 connections a turn brings up to 64 requests (two
- * groups of about 30 alternate), and each answer waits for the whole batch: 24 at a time gave a
- * p99 0.4-0.7 ms lower at 0-3% less throughput (BENCHMARKS.md, session 21).
+ * groups of connections alternate), and each answer waits for the whole batch: 24 at a time gave
+ * a p99 0.4-0.7 ms lower at 0-3% less throughput (BENCHMARKS.md, session 21).
  */
 const MAX_BATCH = 24;
 

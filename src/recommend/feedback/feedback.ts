@@ -61,8 +61,8 @@ export class FeedbackRecommender implements Recommender {
     if (explore === 0) return ranked.slice(0, k);
 
     // The pool is a range of `ranked` and the picks (a slot or two) are skipped by a search: a
-    // copy of the pool, a set of the picks and a filtered copy of the list were half of this
-    // wrapper's allocation, a request's garbage that every minor collection walks past.
+    // copy of the pool, a set of the picks and a filtered copy of the list were, with the
+    // splices below, half of what this wrapper allocated (BENCHMARKS.md, session 21).
     const shown = k - explore;
     const picks = this.thompson(ranked, shown, Math.min(ranked.length, shown + this.options.explorationPool), explore, features);
     const out: Recommendation[] = [];
