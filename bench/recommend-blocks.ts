@@ -8,9 +8,9 @@
  * 7.1-8.7 ms in the others (BENCHMARKS.md, session 22). Blocks show the spread, and each /healthz
  * block beside its recommend block tells which minutes those were.
  */
-import { engineOptions, engineRun } from './diginetica-system.ts';
+import { engineOptions } from './diginetica-system.ts';
 import { recommendationPaths } from './request-order.ts';
-import { startServer } from './recommend.ts';
+import { withServer } from './recommend.ts';
 import { info, round, runAutocannon, spread, type OptionSpec, type Result } from './support.ts';
 
 export const options = {
@@ -21,13 +21,8 @@ export const options = {
   ...engineOptions,
 } satisfies OptionSpec;
 
-export async function run(args: string[]): Promise<Result> {
-  const start = engineRun(args, options);
-  if ('skip' in start) return start.skip;
-  const { o, train, test, env } = start;
-  info('starting the recommend server on core 0 (loads Diginetica: about a minute)');
-  const { server, info: loaded } = await startServer(train, test, o.recommender, env);
-  try {
+export function run(args: string[]): Promise<Result> {
+  return withServer(args, options, async (o, loaded) => {
     const base = `http://127.0.0.1:${loaded.port}`;
     const path = recommendationPaths(o.order, loaded.testSessions);
     let next = 0;
@@ -58,7 +53,5 @@ export async function run(args: string[]): Promise<Result> {
       blocks: blocks.map((b) => [b.recommend.requestsPerSecond, round(b.recommend.p99Ms, 2), round(b.healthz.p99Ms, 2)]),
       config: o,
     };
-  } finally {
-    await server.stop();
-  }
+  });
 }

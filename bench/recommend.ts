@@ -22,7 +22,7 @@ import { engineOptions, engineRun } from './diginetica-system.ts';
 import { openLoopAside, type PathPlan } from './open-loop.ts';
 import { recommendationPath, recommendationPaths } from './request-order.ts';
 import { measureStalls } from './stall-meter.ts';
-import { bundled, getJson, info, REPO_ROOT, round, runAutocannon, spawnServer, type ChildServer, type OptionSpec, type Result } from './support.ts';
+import { bundled, getJson, info, REPO_ROOT, round, runAutocannon, spawnServer, type ChildServer, type OptionSpec, type Options, type Result } from './support.ts';
 
 export const options = {
   duration: { default: 15, help: 'seconds of each measured phase' },
@@ -96,14 +96,31 @@ async function sample(base: string, sessions: number): Promise<Result> {
   return { strategy, requests: n, fullLists: full, personalisedShare: round(personalised / items, 3) };
 }
 
-export async function run(args: string[]): Promise<Result> {
-  const start = engineRun(args, options);
+/**
+ * A benchmark against one recommend server: its options parsed, the server started on core 0 for
+ * `measure` and stopped after it; the skip result where Diginetica is absent.
+ */
+export async function withServer<S extends typeof engineOptions & OptionSpec>(
+  args: string[],
+  spec: S,
+  measure: (o: Options<S>, loaded: ServerInfo) => Promise<Result>,
+): Promise<Result> {
+  const start = engineRun(args, spec);
   if ('skip' in start) return start.skip;
   const { o, train, test, env } = start;
   info('starting the recommend server on core 0 (loads Diginetica: about a minute)');
-  const { server, info: loaded } = await startServer(train, test, o.recommender, env);
+  // S holds the engine options; TypeScript cannot resolve Options' conditional types while S is generic.
+  const { server, info: loaded } = await startServer(train, test, (o as unknown as Options<typeof engineOptions>).recommender, env);
   try {
     info(`server ready: ${JSON.stringify(loaded)}`);
+    return await measure(o, loaded);
+  } finally {
+    await server.stop();
+  }
+}
+
+export function run(args: string[]): Promise<Result> {
+  return withServer(args, options, async (o, loaded) => {
     const base = `http://127.0.0.1:${loaded.port}`;
     const n = loaded.testSessions;
     const path = recommendationPaths(o.order, n);
@@ -180,7 +197,5 @@ export async function run(args: string[]): Promise<Result> {
       sample: check,
       config: o,
     };
-  } finally {
-    await server.stop();
-  }
+  });
 }
