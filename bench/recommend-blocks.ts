@@ -4,9 +4,9 @@
  *
  * One 15 s phase's p99 says as much about the machine's minutes as about the server: on the
  * benchmark VMs, in some minutes even /healthz under the same load answers 1% of its requests
- * after 8 ms (p99.9 about 15 ms), and in those minutes the recommend p99 is 10.6-11.8 ms against
- * 7.1-8.7 ms in the others (BENCHMARKS.md, session 22). Blocks show the spread, and each /healthz
- * block beside its recommend block tells which minutes those were.
+ * after 7-9 ms, and in those minutes the recommend p99 is 9.1-11.8 ms against 5.6-8.7 ms in the
+ * others (BENCHMARKS.md, session 22). Blocks show the spread, and each /healthz block beside its
+ * recommend block tells which minutes those were.
  */
 import { engineOptions } from './diginetica-system.ts';
 import { recommendationPaths } from './request-order.ts';
