@@ -2,8 +2,9 @@
  * Two recommend servers compared over HTTP at the same time: this checkout's (B) and another's
  * (A, `--base`: e.g. `git worktree add ../base <rev>` with this checkout's node_modules linked into
  * it), or two ranker models on this checkout (A serves `--baseModel`, B `--model`). Both load
- * Diginetica side by side on core 0, each with its own checkout's node flags; this process
- * (core 1) alternates max-throughput blocks between them, A then B, as the recommend benchmark's
+ * Diginetica side by side on core 0, each with its own checkout's node flags; max-throughput
+ * blocks alternate between them, A then B, each block's load generator a process of its own on
+ * core 1 (bench/closed-loop.ts) whose first second is not counted, as the recommend benchmark's
  * max phase loads one server.
  *
  * The machine's speed drifts by up to 2x within an hour, and sequential runs of `recommend`
@@ -14,15 +15,16 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { engineOptions, engineRun } from './diginetica-system.ts';
-import { recommendationPaths } from './request-order.ts';
-import { startServer } from './recommend.ts';
-import { info, REPO_ROOT, round, runAutocannon, spread, type ChildServer, type OptionSpec, type Result } from './support.ts';
+import { closedLoopAside } from './closed-loop.ts';
+import { CLIENT_CORE, startServer } from './recommend.ts';
+import { info, REPO_ROOT, round, spread, type ChildServer, type OptionSpec, type Result } from './support.ts';
 
 export const options = {
   base: { default: '', help: 'the other checkout (A), with bench/recommend-server.ts and node_modules (default: this one)' },
   baseModel: { default: '', help: "A's ranker model file (default: --model, the model B serves)" },
   blocks: { default: 30, help: 'blocks per build' },
   seconds: { default: 3, help: 'seconds a block' },
+  uncounted: { default: 1, help: "seconds before each block, on its connections, whose answers are not counted (the connections' opening and the new client process's first compilations)" },
   connections: { default: 64, help: 'connections of each block' },
   ...engineOptions,
 } satisfies OptionSpec;
@@ -58,15 +60,13 @@ export async function run(args: string[]): Promise<Result> {
       testSessions = loaded.testSessions;
     }
     const [a, b] = builds as [Build, Build];
-    const path = recommendationPaths(o.order, testSessions);
     let next = 0;
-    const block = (build: Build, seconds: number) =>
-      runAutocannon({
-        url: `http://127.0.0.1:${build.port}`,
-        connections: o.connections,
-        duration: seconds,
-        requests: [{ method: 'GET', setupRequest: (request: object) => ({ ...request, path: path(next++) }) }],
-      });
+    const block = async (build: Build, seconds: number) => {
+      const paths = { prefixes: { order: o.order, count: testSessions, from: next } };
+      const result = await closedLoopAside({ base: `http://127.0.0.1:${build.port}`, paths, connections: o.connections, durationS: seconds, uncountedS: o.uncounted }, CLIENT_CORE);
+      next += result.sent;
+      return result;
+    };
     for (const build of builds) await block(build, 3);
 
     const ratios: number[] = [];

@@ -1,21 +1,24 @@
 /**
  * The recommend benchmark's max phase cut into short blocks, each followed by a block of the same
- * load on GET /healthz, a route that does no work: one server (core 0), this process on core 1.
+ * load on GET /healthz, a route that does no work: one server (core 0), each block's load
+ * generator a process of its own on core 1 (bench/closed-loop.ts), whose first second on the
+ * block's connections is not counted, as the max phase leaves out its warm-up's.
  *
- * One 15 s phase's p99 says as much about the machine's minutes as about the server: on the
- * benchmark VMs, in some minutes even /healthz under the same load answers 1% of its requests
- * after 7-9 ms, and in those minutes the recommend p99 is 9.1-11.8 ms against 5.6-8.7 ms in the
- * others (BENCHMARKS.md, session 22). Blocks show the spread, and each /healthz block beside its
- * recommend block tells which minutes those were.
+ * One 15 s phase's p99 is one reading; blocks show its spread, and each /healthz block beside its
+ * recommend block shows what the machine and the client give a route that does nothing in the
+ * same seconds. (Session 22 read the runs where /healthz too had a p99 of 7-9 ms as the machine's
+ * noisy minutes; session 23 found them to be the client's collections, when the load generator
+ * still ran in the benchmark's own process.)
  */
 import { engineOptions } from './diginetica-system.ts';
-import { recommendationPaths } from './request-order.ts';
-import { withServer } from './recommend.ts';
-import { info, round, runAutocannon, spread, type OptionSpec, type Result } from './support.ts';
+import { closedLoopAside } from './closed-loop.ts';
+import { CLIENT_CORE, withServer } from './recommend.ts';
+import { info, round, spread, type OptionSpec, type Result } from './support.ts';
 
 export const options = {
   blocks: { default: 20, help: 'pairs of blocks (recommend, then /healthz)' },
   seconds: { default: 3, help: 'seconds a block' },
+  uncounted: { default: 1, help: "seconds before each block, on its connections, whose answers are not counted (the connections' opening and the new client process's first compilations)" },
   connections: { default: 64, help: 'connections of each block' },
   p99Target: { default: 8, help: 'ms: the p99 a recommend block is counted against' },
   ...engineOptions,
@@ -24,11 +27,11 @@ export const options = {
 export function run(args: string[]): Promise<Result> {
   return withServer(args, options, async (o, loaded) => {
     const base = `http://127.0.0.1:${loaded.port}`;
-    const path = recommendationPaths(o.order, loaded.testSessions);
     let next = 0;
     const load = async (route: 'recommend' | 'healthz', seconds: number) => {
-      const requests = route === 'recommend' ? [{ method: 'GET', setupRequest: (request: object) => ({ ...request, path: path(next++) }) }] : undefined;
-      const result = await runAutocannon({ url: route === 'recommend' ? base : `${base}/healthz`, connections: o.connections, duration: seconds, requests });
+      const paths = route === 'recommend' ? { prefixes: { order: o.order, count: loaded.testSessions, from: next } } : { path: '/healthz' };
+      const result = await closedLoopAside({ base, paths, connections: o.connections, durationS: seconds, uncountedS: o.uncounted }, CLIENT_CORE);
+      next += result.sent;
       if (result.non2xx + result.errors + result.timeouts > 0) throw new Error(`${route}: ${result.non2xx} non-2xx answers, ${result.errors} errors, ${result.timeouts} timeouts`);
       return { requestsPerSecond: result.requestsPerSecond, p99Ms: result.latencyMs.p99 };
     };

@@ -1,8 +1,9 @@
 /**
  * Recommendations with the whole Diginetica training set loaded: bench/recommend-server.ts (a
  * separate process pinned to core 0) loads the training sessions and every test prefix as a live
- * session; this process (core 1) asks GET /v1/recommendations?sessionId=test-<n>&k=20, rotating
- * over the prefixes:
+ * session; load generators on core 1, each phase in a process of its own (bench/closed-loop.ts,
+ * bench/open-loop.ts), ask GET /v1/recommendations?sessionId=test-<n>&k=20, rotating over the
+ * prefixes:
  *   max:   autocannon, as fast as the server answers;
  *   rate:  autocannon with overallRate (it sends each connection's quota per second in a burst);
  *   paced: an open-loop generator (bench/open-loop.ts) sending one request every 1/rate s (the
@@ -19,10 +20,11 @@
  */
 import http from 'node:http';
 import { engineOptions, engineRun } from './diginetica-system.ts';
+import { closedLoopAside, type ClosedLoopPlan } from './closed-loop.ts';
 import { openLoopAside, type PathPlan } from './open-loop.ts';
-import { recommendationPath, recommendationPaths } from './request-order.ts';
+import { recommendationPath } from './request-order.ts';
 import { measureStalls } from './stall-meter.ts';
-import { bundled, getJson, info, REPO_ROOT, round, runAutocannon, spawnServer, type ChildServer, type OptionSpec, type Options, type Result } from './support.ts';
+import { bundled, getJson, info, REPO_ROOT, round, spawnServer, type ChildServer, type OptionSpec, type Options, type Result } from './support.ts';
 
 export const options = {
   duration: { default: 15, help: 'seconds of each measured phase' },
@@ -39,7 +41,7 @@ export const options = {
 } satisfies OptionSpec;
 
 /** The core of the load generators (this process's, in bench/run.ts); the server runs on core 0. */
-const CLIENT_CORE = 1;
+export const CLIENT_CORE = 1;
 
 export interface ServerInfo {
   port: number;
@@ -123,27 +125,29 @@ export function run(args: string[]): Promise<Result> {
   return withServer(args, options, async (o, loaded) => {
     const base = `http://127.0.0.1:${loaded.port}`;
     const n = loaded.testSessions;
-    const path = recommendationPaths(o.order, n);
     const check = await sample(base, n);
     let next = 0;
-    // Each open loop runs in a new process on this one's core (see openLoopAside), asking for the
-    // prefixes from where the previous phase stopped.
-    const openLoop = (rate: number, durationS: number, paths: PathPlan = { prefixes: { order: o.order, count: n, from: next } }) =>
-      openLoopAside({ base, rate, durationS, paths }, CLIENT_CORE);
-    const rotating = [{ method: 'GET', setupRequest: (request: object) => ({ ...request, path: path(next++) }) }];
+    // Every load generator runs in a new process on this one's core (see openLoopAside and
+    // closedLoopAside), asking for the prefixes from where the previous phase stopped.
+    const prefixes = (): PathPlan => ({ prefixes: { order: o.order, count: n, from: next } });
+    const openLoop = (rate: number, durationS: number, paths: PathPlan = prefixes()) => openLoopAside({ base, rate, durationS, paths }, CLIENT_CORE);
+    const closedLoop = async (plan: Omit<ClosedLoopPlan, 'base' | 'paths'>, paths: PathPlan = prefixes()) => {
+      const result = await closedLoopAside({ base, paths, ...plan }, CLIENT_CORE);
+      next += result.sent;
+      return result;
+    };
     // The warm-up has two parts. The first is a run of its own: when its connections close, V8
     // drops its optimized code for about 30 of node's HTTP functions (a code dependency that the
     // first closes break), and 45 compilations on the server's core would otherwise open the
     // measurement. The rest runs on the measurement's own connections, its answers not counted:
     // 64 connections opened at once slowed the first second too (BENCHMARKS.md, session 20).
-    const firstWarmup = Math.min(1, o.warmup / 3);
-    if (firstWarmup > 0) await runAutocannon({ url: base, connections: o.connections, duration: firstWarmup, requests: rotating });
-    const uncounted = o.warmup - firstWarmup;
-    info(`max throughput: ${o.connections} connections, ${o.duration} s (after ${round(uncounted, 1)} s on the same connections)`);
-    const max = await runAutocannon({ url: base, connections: o.connections, duration: uncounted + o.duration, requests: rotating }, uncounted);
-    info(`max: ${max.requestsPerSecond} requests/s, p50 ${max.latencyMs.p50} ms, p99 ${max.latencyMs.p99} ms`);
+    const warmupS = Math.min(1, o.warmup / 3);
+    const uncountedS = o.warmup - warmupS;
+    info(`max throughput: ${o.connections} connections, ${o.duration} s (after ${round(uncountedS, 1)} s on the same connections)`);
+    const max = await closedLoop({ connections: o.connections, durationS: o.duration, warmupS, uncountedS });
+    info(`max: ${max.requestsPerSecond} requests/s, p50 ${max.latencyMs.p50} ms, p99 ${max.latencyMs.p99} ms; the client's collections ${JSON.stringify(max.clientGc)}`);
     info(`ceiling: GET /healthz, ${o.connections} connections, ${o.duration} s`);
-    const ceiling = await runAutocannon({ url: `${base}/healthz`, connections: o.connections, duration: o.duration });
+    const ceiling = await closedLoop({ connections: o.connections, durationS: o.duration }, { path: '/healthz' });
     info(`ceiling: ${ceiling.requestsPerSecond} requests/s (max reached ${round((100 * max.requestsPerSecond) / ceiling.requestsPerSecond, 1)}% of it)`);
     // The target is a throughput and a p99 together: sent on schedule, whatever the answers do.
     info(`sustained: paced open loop at ${o.target} requests/s, ${o.duration} s`);
@@ -166,7 +170,7 @@ export function run(args: string[]): Promise<Result> {
       } else hi = probe;
     }
     info(`fixed rate (autocannon overallRate ${o.rate}), ${o.duration} s`);
-    const rate = await runAutocannon({ url: base, connections: o.rateConnections, duration: o.duration, overallRate: o.rate, ignoreCoordinatedOmission: true, requests: rotating });
+    const rate = await closedLoop({ connections: o.rateConnections, durationS: o.duration, overallRate: o.rate });
     info(`paced open loop at ${o.rate} requests/s, ${o.duration} s`);
     const paced = await openLoop(o.rate, o.duration);
     info(`noise floor: paced GET /healthz at ${o.rate} requests/s, ${o.duration} s`);
@@ -190,8 +194,8 @@ export function run(args: string[]): Promise<Result> {
         healthzFloor: { latencyMs: floor.latencyMs, failed: floor.failed, clientGcMaxMs: floor.clientGcMaxMs },
         autocannonOverallRate: { requestsPerSecond: rate.requestsPerSecond, latencyMs: rate.latencyMs, autocannon: rate.autocannon, failed: rate.non2xx + rate.errors + rate.timeouts },
       },
-      max: { autocannon: max.autocannon, failed: max.non2xx + max.errors + max.timeouts, connections: o.connections },
-      ceiling: { requestsPerSecond: ceiling.requestsPerSecond, latencyMs: ceiling.latencyMs, maxShare: round(max.requestsPerSecond / ceiling.requestsPerSecond, 3) },
+      max: { autocannon: max.autocannon, failed: max.non2xx + max.errors + max.timeouts, connections: o.connections, clientGc: max.clientGc },
+      ceiling: { requestsPerSecond: ceiling.requestsPerSecond, latencyMs: ceiling.latencyMs, maxShare: round(max.requestsPerSecond / ceiling.requestsPerSecond, 3), clientGc: ceiling.clientGc },
       machineStalls,
       server: loaded,
       sample: check,

@@ -11,6 +11,7 @@ import { createServer } from 'node:net';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { constants as perfConstants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
@@ -368,7 +369,7 @@ export async function getJson<T>(agent: http.Agent, url: string): Promise<T> {
 // ---------------------------------------------------------------------------------------------
 // autocannon (no bundled types): the part of its API used here.
 
-interface CannonRequest {
+export interface CannonRequest {
   method?: string;
   path?: string;
   headers?: Record<string, string>;
@@ -428,6 +429,57 @@ export interface LoadResult {
   non2xx: number;
   errors: number;
   timeouts: number;
+  /** This process's garbage collections while the answers counted: a pause here holds answers unread and counts against the server. */
+  clientGc: ClientGc;
+}
+
+export interface ClientGc {
+  scavenges: number;
+  markCompacts: number;
+  /** The longest pause of any kind (incremental marking steps too). */
+  longestPauseMs: number;
+}
+
+/** Counts this process's collections from `from` (performance.now()) on; `stop` ends the count. */
+export function watchClientGc(from: () => number): { stop(): ClientGc } {
+  const gc: ClientGc = { scavenges: 0, markCompacts: 0, longestPauseMs: 0 };
+  const count = (entries: PerformanceEntry[]): void => {
+    for (const entry of entries) {
+      if (entry.startTime < from()) continue;
+      const kind = (entry as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind;
+      if (kind === perfConstants.NODE_PERFORMANCE_GC_MINOR) gc.scavenges++;
+      else if (kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR) gc.markCompacts++;
+      gc.longestPauseMs = Math.max(gc.longestPauseMs, entry.duration);
+    }
+  };
+  const observer = new PerformanceObserver((list) => count(list.getEntries()));
+  observer.observe({ entryTypes: ['gc'] });
+  return {
+    stop() {
+      count(observer.takeRecords());
+      observer.disconnect();
+      return { ...gc, longestPauseMs: round(gc.longestPauseMs, 2) };
+    },
+  };
+}
+
+/** Numbers appended one by one into a typed array that doubles when full: no array of boxed or reallocated doubles in the old generation while measuring. */
+class Samples {
+  private values = new Float64Array(1 << 16);
+  length = 0;
+
+  push(value: number): void {
+    if (this.length === this.values.length) {
+      const grown = new Float64Array(2 * this.values.length);
+      grown.set(this.values);
+      this.values = grown;
+    }
+    this.values[this.length++] = value;
+  }
+
+  get all(): Float64Array {
+    return this.values.subarray(0, this.length);
+  }
 }
 
 /**
@@ -437,21 +489,24 @@ export interface LoadResult {
  */
 export function runAutocannon(options: CannonOptions, uncountedS = 0): Promise<LoadResult> {
   const autocannon = requireCjs('autocannon') as Autocannon;
-  const latencies: number[] = [];
+  const latencies = new Samples();
   const countFrom = performance.now() + 1000 * uncountedS;
+  const gc = watchClientGc(() => countFrom);
   return new Promise((resolveRun, reject) => {
     const instance = autocannon({ timeout: 10, ...options }, (error, result) => {
+      const clientGc = gc.stop();
       if (error) return reject(error);
       const durationS = result.duration - uncountedS;
       resolveRun({
         durationS: round(durationS, 2),
         responses: latencies.length,
         requestsPerSecond: Math.round(latencies.length / durationS),
-        latencyMs: summarize(latencies),
+        latencyMs: summarize(latencies.all),
         autocannon: { requestsPerSecondMean: Math.round(result.requests.mean), latencyP50: result.latency.p50, latencyP99: result.latency.p99 },
         non2xx: result.non2xx,
         errors: result.errors,
         timeouts: result.timeouts,
+        clientGc,
       });
     });
     instance.on('response', (_client, status, _bytes, ms) => {
