@@ -12,9 +12,9 @@
  * shows instead of passing for a slow server.
  */
 import { connect, type Socket } from 'node:net';
-import { performance, PerformanceObserver } from 'node:perf_hooks';
+import { performance } from 'node:perf_hooks';
 import { recommendationPaths } from './request-order.ts';
-import { bundled, nodeJson, round, summarize, type Summary } from './support.ts';
+import { bundled, nodeJson, summarize, watchClientGc, type Summary } from './support.ts';
 
 export interface OpenLoopOptions {
   /** http://host:port */
@@ -107,11 +107,7 @@ export async function openLoop(options: OpenLoopOptions): Promise<OpenLoopResult
   // (autocannon's bookkeeping) would stall reading answers and count against the server. Collect
   // it first, and report the longest pause of this process while measuring.
   (globalThis as { gc?: () => void }).gc?.();
-  let clientGcMaxMs = 0;
-  const gcWatch = new PerformanceObserver((list) => {
-    for (const entry of list.getEntries()) clientGcMaxMs = Math.max(clientGcMaxMs, entry.duration);
-  });
-  gcWatch.observe({ entryTypes: ['gc'] });
+  const gcWatch = watchClientGc(() => 0);
 
   const { hostname, port, host } = new URL(options.base);
   // The headers autocannon sends, in its order: node's HTTP parser is compiled for the headers it
@@ -192,7 +188,7 @@ export async function openLoop(options: OpenLoopOptions): Promise<OpenLoopResult
   });
   const elapsed = (performance.now() - start) / 1000;
   for (const connection of all) connection.socket.destroy();
-  gcWatch.disconnect();
+  const clientGcMaxMs = gcWatch.stop().longestPauseMs;
   const lag = summarize(lags.subarray(0, sent));
   return {
     sent,
@@ -202,7 +198,7 @@ export async function openLoop(options: OpenLoopOptions): Promise<OpenLoopResult
     achievedRate: Math.round(sent / elapsed),
     latencyMs: summarize(latencies.subarray(0, answered)),
     sendLagMs: { p99: lag.p99, max: lag.max },
-    clientGcMaxMs: round(clientGcMaxMs, 2),
+    clientGcMaxMs,
   };
 }
 
