@@ -3,8 +3,8 @@
  * a process of its own, as the open loops run (bench/open-loop.ts). The benchmark's own process
  * holds what it ran before (modules, the server's start, the answers sampled), and in some runs
  * its collector promoted autocannon's per-request objects: scavenges of 4-5 ms every 70 ms and a
- * mark-compact every 1.4 s, each holding answers unread for up to 17 ms, which the figures counted
- * as the server's latency (p99 9.6-10.2 ms against 6.3-7.1 in the runs without; BENCHMARKS.md,
+ * mark-compact every 1.4 s, each holding answers unread for up to 14 ms, which the figures counted
+ * as the server's latency (p99 8.9-10.2 ms against 6.3-7.1 in the runs without; BENCHMARKS.md,
  * session 23). A new process starts from a collected heap, and reports its collections beside
  * the figures (`clientGc`).
  */
