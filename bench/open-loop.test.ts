@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { openLoop, openLoopAside, planPaths } from './open-loop.ts';
+import { openLoop, openLoopAside, planPaths, PrefixRotation } from './open-loop.ts';
 
 describe('openLoop', () => {
   let server: http.Server;
@@ -112,5 +112,13 @@ describe('openLoop', () => {
     assert.deepEqual([...prefixes].sort((a, b) => a - b), Array.from({ length: 50 }, (_, i) => i));
     assert.notDeepEqual(prefixes, Array.from({ length: 50 }, (_, i) => i));
     assert.equal(planPaths({ path: '/healthz' })(7), '/healthz');
+  });
+
+  it('starts each phase of a rotation where the requests of the one before stopped', () => {
+    const rotation = new PrefixRotation('file', 10);
+    assert.deepEqual(rotation.plan(), { prefixes: { order: 'file', count: 10, from: 0 } });
+    rotation.advance(7);
+    rotation.advance(5);
+    assert.equal(planPaths(rotation.plan())(0), '/v1/recommendations?sessionId=test-2&k=20', 'request 12 wraps to prefix 2');
   });
 });

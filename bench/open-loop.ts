@@ -107,7 +107,7 @@ export async function openLoop(options: OpenLoopOptions): Promise<OpenLoopResult
   // (autocannon's bookkeeping) would stall reading answers and count against the server. Collect
   // it first, and report the longest pause of this process while measuring.
   (globalThis as { gc?: () => void }).gc?.();
-  const gcWatch = watchClientGc(() => 0);
+  const gcWatch = watchClientGc(0);
 
   const { hostname, port, host } = new URL(options.base);
   // The headers autocannon sends, in its order: node's HTTP parser is compiled for the headers it
@@ -206,6 +206,29 @@ export async function openLoop(options: OpenLoopOptions): Promise<OpenLoopResult
 export type PathPlan = { path: string } | { prefixes: { order: string; count: number; from: number } };
 
 export type OpenLoopPlan = Omit<OpenLoopOptions, 'path'> & { paths: PathPlan };
+
+/**
+ * The test prefixes handed out phase after phase: each phase's plan starts where the previous
+ * phase's requests stopped, so that no phase finds the answers of the one before in the caches.
+ */
+export class PrefixRotation {
+  private next = 0;
+
+  constructor(
+    private readonly order: string,
+    private readonly count: number,
+  ) {}
+
+  /** The next phase's requests. */
+  plan(): PathPlan {
+    return { prefixes: { order: this.order, count: this.count, from: this.next } };
+  }
+
+  /** Moves past the requests a phase asked for. */
+  advance(sent: number): void {
+    this.next += sent;
+  }
+}
 
 /** The path of each request a plan asks for. */
 export function planPaths(plan: PathPlan): (i: number) => string {

@@ -16,6 +16,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { engineOptions, engineRun } from './diginetica-system.ts';
 import { closedLoopAside } from './closed-loop.ts';
+import { PrefixRotation } from './open-loop.ts';
 import { CLIENT_CORE, startServer } from './recommend.ts';
 import { info, REPO_ROOT, round, spread, type ChildServer, type OptionSpec, type Result } from './support.ts';
 
@@ -60,11 +61,10 @@ export async function run(args: string[]): Promise<Result> {
       testSessions = loaded.testSessions;
     }
     const [a, b] = builds as [Build, Build];
-    let next = 0;
+    const rotation = new PrefixRotation(o.order, testSessions);
     const block = async (build: Build, seconds: number) => {
-      const paths = { prefixes: { order: o.order, count: testSessions, from: next } };
-      const result = await closedLoopAside({ base: `http://127.0.0.1:${build.port}`, paths, connections: o.connections, durationS: seconds, uncountedS: o.uncounted }, CLIENT_CORE);
-      next += result.sent;
+      const result = await closedLoopAside({ base: `http://127.0.0.1:${build.port}`, paths: rotation.plan(), connections: o.connections, durationS: seconds, uncountedS: o.uncounted }, CLIENT_CORE);
+      rotation.advance(result.sent);
       return result;
     };
     for (const build of builds) await block(build, 3);

@@ -12,6 +12,7 @@
  */
 import { engineOptions } from './diginetica-system.ts';
 import { closedLoopAside } from './closed-loop.ts';
+import { PrefixRotation } from './open-loop.ts';
 import { CLIENT_CORE, withServer } from './recommend.ts';
 import { info, round, spread, type OptionSpec, type Result } from './support.ts';
 
@@ -27,11 +28,11 @@ export const options = {
 export function run(args: string[]): Promise<Result> {
   return withServer(args, options, async (o, loaded) => {
     const base = `http://127.0.0.1:${loaded.port}`;
-    let next = 0;
+    const rotation = new PrefixRotation(o.order, loaded.testSessions);
     const load = async (route: 'recommend' | 'healthz', seconds: number) => {
-      const paths = route === 'recommend' ? { prefixes: { order: o.order, count: loaded.testSessions, from: next } } : { path: '/healthz' };
+      const paths = route === 'recommend' ? rotation.plan() : { path: '/healthz' };
       const result = await closedLoopAside({ base, paths, connections: o.connections, durationS: seconds, uncountedS: o.uncounted }, CLIENT_CORE);
-      next += result.sent;
+      rotation.advance(result.sent);
       if (result.non2xx + result.errors + result.timeouts > 0) throw new Error(`${route}: ${result.non2xx} non-2xx answers, ${result.errors} errors, ${result.timeouts} timeouts`);
       return { requestsPerSecond: result.requestsPerSecond, p99Ms: result.latencyMs.p99 };
     };

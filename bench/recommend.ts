@@ -21,7 +21,7 @@
 import http from 'node:http';
 import { engineOptions, engineRun } from './diginetica-system.ts';
 import { closedLoopAside, type ClosedLoopPlan } from './closed-loop.ts';
-import { openLoopAside, type PathPlan } from './open-loop.ts';
+import { openLoopAside, PrefixRotation, type PathPlan } from './open-loop.ts';
 import { recommendationPath } from './request-order.ts';
 import { measureStalls } from './stall-meter.ts';
 import { bundled, getJson, info, REPO_ROOT, round, spawnServer, type ChildServer, type OptionSpec, type Options, type Result } from './support.ts';
@@ -126,14 +126,13 @@ export function run(args: string[]): Promise<Result> {
     const base = `http://127.0.0.1:${loaded.port}`;
     const n = loaded.testSessions;
     const check = await sample(base, n);
-    let next = 0;
     // Every load generator runs in a new process on this one's core (see openLoopAside and
     // closedLoopAside), asking for the prefixes from where the previous phase stopped.
-    const prefixes = (): PathPlan => ({ prefixes: { order: o.order, count: n, from: next } });
-    const openLoop = (rate: number, durationS: number, paths: PathPlan = prefixes()) => openLoopAside({ base, rate, durationS, paths }, CLIENT_CORE);
-    const closedLoop = async (plan: Omit<ClosedLoopPlan, 'base' | 'paths'>, paths: PathPlan = prefixes()) => {
+    const rotation = new PrefixRotation(o.order, n);
+    const openLoop = (rate: number, durationS: number, paths: PathPlan = rotation.plan()) => openLoopAside({ base, rate, durationS, paths }, CLIENT_CORE);
+    const closedLoop = async (plan: Omit<ClosedLoopPlan, 'base' | 'paths'>, paths: PathPlan = rotation.plan()) => {
       const result = await closedLoopAside({ base, paths, ...plan }, CLIENT_CORE);
-      next += result.sent;
+      rotation.advance(result.sent);
       return result;
     };
     // The warm-up has two parts. The first is a run of its own: when its connections close, V8
@@ -152,7 +151,7 @@ export function run(args: string[]): Promise<Result> {
     // The target is a throughput and a p99 together: sent on schedule, whatever the answers do.
     info(`sustained: paced open loop at ${o.target} requests/s, ${o.duration} s`);
     const sustained = await openLoop(o.target, o.duration);
-    next += sustained.sent;
+    rotation.advance(sustained.sent);
     info(`sustained: ${sustained.achievedRate} requests/s sent, ${sustained.answered} answered, p50 ${sustained.latencyMs.p50} ms, p99 ${sustained.latencyMs.p99} ms (requests written up to ${sustained.sendLagMs.p99} ms late at p99)`);
     // The highest rate whose p99 stays within the target: each step an open loop like the one above.
     const steps: Array<{ rate: number; p99Ms: number; sent: number; skipped: number }> = [];
@@ -160,7 +159,7 @@ export function run(args: string[]): Promise<Result> {
     for (let lo = 0, hi = Math.round(1.2 * max.requestsPerSecond), step = 0; step < o.searchSteps; step++) {
       const probe = Math.round((lo + hi) / 2);
       const result = await openLoop(probe, o.searchSeconds);
-      next += result.sent;
+      rotation.advance(result.sent);
       const met = result.skipped === 0 && result.failed === 0 && result.latencyMs.p99 <= o.p99Target;
       steps.push({ rate: probe, p99Ms: result.latencyMs.p99, sent: result.sent, skipped: result.skipped });
       info(`sustainable rate, step ${step + 1}/${o.searchSteps}: ${probe} requests/s, p99 ${result.latencyMs.p99} ms (${met ? 'within' : 'over'} ${o.p99Target} ms)`);

@@ -441,11 +441,11 @@ export interface ClientGc {
 }
 
 /** Counts this process's collections from `from` (performance.now()) on; `stop` ends the count. */
-export function watchClientGc(from: () => number): { stop(): ClientGc } {
+export function watchClientGc(from: number): { stop(): ClientGc } {
   const gc: ClientGc = { scavenges: 0, markCompacts: 0, longestPauseMs: 0 };
   const count = (entries: PerformanceEntry[]): void => {
     for (const entry of entries) {
-      if (entry.startTime < from()) continue;
+      if (entry.startTime < from) continue;
       const kind = (entry as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind;
       if (kind === perfConstants.NODE_PERFORMANCE_GC_MINOR) gc.scavenges++;
       else if (kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR) gc.markCompacts++;
@@ -491,7 +491,7 @@ export function runAutocannon(options: CannonOptions, uncountedS = 0): Promise<L
   const autocannon = requireCjs('autocannon') as Autocannon;
   const latencies = new Samples();
   const countFrom = performance.now() + 1000 * uncountedS;
-  const gc = watchClientGc(() => countFrom);
+  const gc = watchClientGc(countFrom);
   return new Promise((resolveRun, reject) => {
     const instance = autocannon({ timeout: 10, ...options }, (error, result) => {
       const clientGc = gc.stop();
